@@ -1,0 +1,71 @@
+"""propclf: tag each sentence of a text as a propaganda slogan, a critique, or neutral narrative.
+
+The public API, declared here and nowhere else::
+
+    from propclf import predict, tag
+    predict("Long live the great leader!").label          # 'slogan'
+    [s.label for s in tag(open("article.txt").read())]   # one label per sentence
+
+Heavy libraries (scikit-learn, pandas) are imported only when a model is trained or loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._errors import CorpusError, InputError, ModelError, PropclfError
+from ._labels import LABELS
+from ._model import Model, load_model
+from ._predict import ModelLike, Prediction, TaggedSentence, predict, tag
+from ._segment import Span, segment
+
+if TYPE_CHECKING:
+    from ._corpus import Corpus
+    from ._train import TrainResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "LABELS",
+    "predict",
+    "tag",
+    "segment",
+    "load_model",
+    "load_corpus",
+    "train",
+    "evaluate",
+    "Prediction",
+    "TaggedSentence",
+    "Span",
+    "Model",
+    "ModelLike",
+    "PropclfError",
+    "InputError",
+    "CorpusError",
+    "ModelError",
+]
+
+
+def load_corpus(path: str = "data/labeled") -> Corpus:
+    """Load and validate a labeled corpus (a CSV file or a folder of them); raises CorpusError."""
+    from ._corpus import load_corpus as _load
+
+    return _load(path)
+
+
+def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, folds: int = 5,
+          n_jobs: int | None = None) -> TrainResult:
+    """Evaluate the training procedure on ``data``, fit on all of it, and save model and manifest to ``out``."""
+    from ._train import train as _train
+
+    return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs)
+
+
+def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
+             n_jobs: int | None = None) -> dict[str, Any]:
+    """Measure the training procedure on ``data`` by grouped cross-validation; writes nothing."""
+    from ._corpus import load_corpus as _load
+    from ._train import evaluate as _evaluate
+
+    return _evaluate(_load(data), seed=seed, folds=folds, n_jobs=n_jobs)

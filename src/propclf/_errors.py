@@ -1,0 +1,21 @@
+"""Named exceptions. Each message is one line that names the file and the problem."""
+
+from __future__ import annotations
+
+__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError"]
+
+
+class PropclfError(Exception):
+    """Base class of every error propclf raises on purpose."""
+
+
+class InputError(PropclfError):
+    """A file given to propclf cannot be read as text: missing, a directory, empty, undecodable."""
+
+
+class CorpusError(PropclfError):
+    """The labeled corpus breaks a rule: missing column, unknown label, empty or duplicate text..."""
+
+
+class ModelError(PropclfError):
+    """A model file is missing, damaged, altered, or of a format this version cannot read."""

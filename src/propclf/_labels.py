@@ -1,0 +1,14 @@
+"""The label scheme (see data/labeled/GUIDELINE.md)."""
+
+from __future__ import annotations
+
+__all__ = ["LABELS", "LABEL_NAMES"]
+
+#: The three labels, in the order used for probability columns everywhere.
+LABELS: tuple[str, ...] = ("slogan", "critique", "neutral")
+
+LABEL_NAMES: dict[str, str] = {
+    "slogan": "propaganda slogan",
+    "critique": "critique",
+    "neutral": "neutral narrative",
+}

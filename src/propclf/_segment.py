@@ -1,0 +1,245 @@
+"""Sentence segmentation with character offsets into the original text.
+
+The splitter is rule-based and runs on the standard library alone, so tagging starts fast.
+It knows the quirks of text pasted from web pages and PDFs:
+
+* blank lines and ``###`` separators end a unit; a paragraph that a page or column break cut
+  mid-sentence (it ends at the right margin with no end mark, or the next starts in lower case)
+  is joined to the next one;
+* a short line without an end mark that stands before a longer line is a heading;
+* abbreviations (Mr., Jan., p.m., U.S.), initials and decimals do not end a sentence, and an
+  end mark inside closing quotes ends it after the quotes;
+* hard line-wraps with hyphenation (``des-\\ntined``) are undone in the sentence *text*, while
+  ``start``/``end`` always point into the original input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Span", "segment", "normalize"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One sentence: ``text`` is the cleaned sentence, ``source[start:end]`` the raw one."""
+
+    start: int
+    end: int
+    text: str
+
+
+# A run of three or more '#' standing alone is a separator (seen in pasted web articles).
+_SEPARATOR = re.compile(r"(?<!\S)#{3,}(?!\S)")
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# End marks, then closing quotes or brackets, then white space.
+_END = re.compile(r"(?:[.!?…]+)[\"'”’»)\]]*(?=\s)")
+# "championship.Corgi": a sentence end glued to the next one, as in scraped captions.
+_GLUED_END = re.compile(r"(?<=[a-z]{3})[.!?](?=[A-Z][a-z])")
+_OPENERS = "\"'“‘«([¿¡"
+_CLOSERS = "\"'”’»)]"
+_TERMINAL = ".!?…:;" + _CLOSERS
+
+# Never end a sentence after these (compared lower-case, without the final period).
+_TITLES = frozenset(
+    "mr mrs ms dr prof st jr sr gen col lt sgt capt cpt maj adm rev gov sen rep pres "
+    "supt insp hon fr messrs mme mlle mt ft".split()
+)
+_ABBREVIATIONS = _TITLES | frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "no nos vol vols pp p fig figs ch sec art approx ca cf vs v al ed eds est dept "
+    "univ assn inc ltd co corp bros e.g i.e viz".split()
+)
+# Dotted abbreviations that may also close a sentence ("...fought the U.S. The war...").
+_AMBIGUOUS = frozenset("u.s u.k u.n u.s.a u.s.s.r e.u a.m p.m etc".split())
+# After an ambiguous abbreviation, only these words start a new sentence.
+_SENTENCE_STARTERS = frozenset(
+    "the a an in on at it its he she they we i you this that these those there then but "
+    "and so yet however meanwhile after before when while since his her their our my "
+    "one some many most all no as if for".split()
+)
+_FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for from with as and or but nor that which who whose "
+    "than into onto over under about its their his her our my your".split()
+)
+_WORD_BEFORE = re.compile(r"(\S+)$")
+_HYPHEN_WRAP = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(raw: str) -> str:
+    """Clean a raw sentence: undo hyphenated line-wraps and collapse white space.
+
+    ``des-\\ntined`` becomes ``destined``; ``US-\\nled`` keeps its hyphen (``US-led``) because
+    a capitalised fragment before the hyphen is a name or acronym, not a split word.
+    """
+
+    def join(match: re.Match[str]) -> str:
+        before = _WORD_BEFORE.search(raw, 0, match.start())
+        fragment = before.group(1) if before else ""
+        fragment = fragment.lstrip(_OPENERS + "-–—")
+        return "" if fragment.isalpha() and fragment.islower() else "-"
+
+    text = _HYPHEN_WRAP.sub(join, raw) if "-" in raw else raw
+    return _SPACES.sub(" ", text).strip()
+
+
+def segment(text: str) -> list[Span]:
+    """Split ``text`` into sentences; each Span's offsets index ``text`` itself."""
+    spans: list[Span] = []
+    for block_start, block_end in _blocks(text):
+        for start, end in _sentences(text, block_start, block_end):
+            cleaned = normalize(text[start:end])
+            if cleaned:
+                spans.append(Span(start, end, cleaned))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _paragraphs(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, after_blank_line) of each piece between blank lines and separators."""
+    cuts: list[tuple[int, int, bool]] = []  # (cut start, cut end, is_blank_line)
+    for match in _BLANK_LINES.finditer(text):
+        cuts.append((match.start(), match.end(), True))
+    for match in _SEPARATOR.finditer(text):
+        cuts.append((match.start(), match.end(), False))
+    cuts.sort()
+    pieces: list[tuple[int, int, bool]] = []
+    position, after_blank = 0, False
+    for cut_start, cut_end, is_blank in cuts:
+        if cut_start < position:  # a separator inside a blank-line run
+            position = max(position, cut_end)
+            after_blank = after_blank and is_blank
+            continue
+        start, end = _trim(text, position, cut_start)
+        if start < end:
+            pieces.append((start, end, after_blank))
+            after_blank = is_blank
+        else:
+            after_blank = after_blank and is_blank
+        position = cut_end
+    start, end = _trim(text, position, len(text))
+    if start < end:
+        pieces.append((start, end, after_blank))
+    return pieces
+
+
+def _continues(text: str, previous: tuple[int, int, bool], following: tuple[int, int, bool]) -> bool:
+    """Whether a blank line between two paragraphs is a page or column break mid-sentence."""
+    prev_start, prev_end, _ = previous
+    next_start, _, after_blank = following
+    if not after_blank:  # a '###' separator always ends the unit
+        return False
+    first = text[next_start]
+    if first.islower():
+        return True
+    last = text[prev_end - 1]
+    if last in _TERMINAL:
+        return False
+    if last in ",-–—":
+        return True
+    lines = text[prev_start:prev_end].split("\n")
+    if len(lines) < 2:
+        return False  # a one-line paragraph without an end mark is a heading
+    widest = max(len(line.rstrip()) for line in lines)
+    return len(lines[-1].rstrip()) >= 0.8 * widest  # cut at the right margin
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    blocks: list[tuple[int, int]] = []
+    pieces = _paragraphs(text)
+    for index, piece in enumerate(pieces):
+        if blocks and _continues(text, pieces[index - 1], piece):
+            blocks[-1] = (blocks[-1][0], piece[1])
+        else:
+            blocks.append((piece[0], piece[1]))
+    return blocks
+
+
+def _is_boundary(text: str, mark_start: int, after: int, block_end: int) -> bool:
+    """Decide whether the end mark at ``mark_start`` ends a sentence; ``after`` is the next word."""
+    if after >= block_end:
+        return True
+    nxt = text[after]
+    if nxt in _OPENERS:
+        nxt = text[after + 1] if after + 1 < block_end else ""
+    if not (nxt.isupper() or nxt.isdigit()):
+        return False
+    if text[mark_start] != ".":
+        return True
+    if mark_start + 1 < len(text) and text[mark_start + 1] == ".":
+        return True  # an ellipsis followed by a capital
+    match = _WORD_BEFORE.search(text, 0, mark_start)
+    word = match.group(1).lstrip(_OPENERS).lower() if match else ""
+    if len(word) == 1 and word.isalpha():
+        return False  # an initial: "J. Smith"
+    if word in _ABBREVIATIONS:
+        return False
+    if word in _AMBIGUOUS:
+        next_word = re.match(r"[\w']+", text[after:after + 30].lstrip(_OPENERS))
+        return bool(next_word) and next_word.group(0).lower() in _SENTENCE_STARTERS
+    return True
+
+
+def _line_headings(text: str, start: int, end: int) -> list[int]:
+    """Positions after short title-like lines that stand before a longer line."""
+    cuts: list[int] = []
+    line_start = start
+    at_sentence_start = True
+    while True:
+        newline = text.find("\n", line_start, end)
+        if newline < 0:
+            break
+        line = text[line_start:newline].strip()
+        next_line_end = text.find("\n", newline + 1, end)
+        next_line = text[newline + 1:end if next_line_end < 0 else next_line_end].strip()
+        words = line.split()
+        if (
+            at_sentence_start
+            and words
+            and len(words) <= 10
+            and line.rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
+            and words[-1].lower() not in _FUNCTION_WORDS
+            and next_line
+            and (next_line[0].isupper() or next_line[0] in _OPENERS)
+            and len(line) <= 0.6 * len(next_line)
+        ):
+            cuts.append(newline)
+        at_sentence_start = bool(line) and (line[-1] in _TERMINAL or newline in cuts)
+        line_start = newline + 1
+    return cuts
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts: list[int] = []
+    for match in _END.finditer(text, start, end):
+        after = match.end()
+        while after < end and text[after].isspace():
+            after += 1
+        if _is_boundary(text, match.start(), after, end):
+            cuts.append(match.end())
+    for match in _GLUED_END.finditer(text, start, end):
+        word = _WORD_BEFORE.search(text, start, match.start())
+        if word and word.group(1).lower() not in _ABBREVIATIONS:
+            cuts.append(match.end())
+    if "\n" in text[start:end]:
+        cuts.extend(_line_headings(text, start, end))
+    result: list[tuple[int, int]] = []
+    position = start
+    for cut in sorted(set(cuts)):
+        piece = _trim(text, position, cut)
+        if piece[0] < piece[1]:
+            result.append(piece)
+        position = cut
+    piece = _trim(text, position, end)
+    if piece[0] < piece[1]:
+        result.append(piece)
+    return result
