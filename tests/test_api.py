@@ -73,4 +73,5 @@ def test_default_model_is_loaded_once():
 def test_results_serialise():
     result = tag("Long live the Party! It rained.")[0]
     assert result.to_dict() == {"index": 0, "start": 0, "end": 20, "text": "Long live the Party!",
-                                "label": result.label, "probabilities": result.probabilities}
+                                "label": result.label, "probabilities": result.probabilities, "fragments": (),
+                                "explanation": None}

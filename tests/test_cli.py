@@ -39,7 +39,7 @@ def test_version(capsys):
 
 
 def test_predict_table(capsys):
-    code, out, err = run(capsys, "predict", str(SEED))
+    code, out, err = run(capsys, "predict", "--format", "table", str(SEED))
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].startswith(f"{SEED}: 57 sentences (")
@@ -52,11 +52,12 @@ def test_predict_csv_rows(capsys):
     code, out, _ = run(capsys, "predict", "--format", "csv", str(SEED))
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["file", "sentence", "start", "end", "text", "label", "p_slogan", "p_critique", "p_neutral"]
+    assert list(rows[0]) == ["source", "row", "id", "sentence", "start", "end", "text", "label",
+                             "p_slogan", "p_critique", "p_neutral"]
     assert len(rows) == 57
     document = SEED.read_text(encoding="utf-8")
     for row in rows:
-        assert row["file"] == str(SEED)
+        assert row["source"] == str(SEED)
         assert " ".join(document[int(row["start"]):int(row["end"])].split()) == row["text"]
         assert row["label"] in LABELS
         assert sum(float(row[f"p_{label}"]) for label in LABELS) == pytest.approx(1.0, abs=2e-4)
@@ -67,8 +68,8 @@ def test_predict_jsonl_many_files(capsys):
     code, out, _ = run(capsys, "predict", "--format", "jsonl", str(SEED), str(other))
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["file"] for r in rows].count(str(other)) == 35
-    assert set(rows[0]) == {"file", "sentence", "start", "end", "text", "label", "probabilities"}
+    assert [r["source"] for r in rows].count(str(other)) == 35
+    assert set(rows[0]) == {"source", "sentence", "start", "end", "text", "label", "probabilities", "fragments"}
     assert set(rows[0]["probabilities"]) == set(LABELS)
 
 
@@ -78,7 +79,7 @@ def test_predict_stdin(capsys, monkeypatch):
     code, out, _ = run(capsys, "predict", "--format", "csv", "-")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0
-    assert [(r["file"], r["text"], r["label"]) for r in rows] == [
+    assert [(r["source"], r["text"], r["label"]) for r in rows] == [
         ("-", "Long live the great leader!", "slogan"), ("-", "It rained all week.", "neutral")]
     assert (rows[1]["start"], rows[1]["end"]) == ("28", "47")  # offsets after the BOM is dropped
 
@@ -112,13 +113,13 @@ def test_predict_with_model_option(capsys, model_dir: Path):
     ("make", "message"),
     [
         (lambda d: d / "missing.txt", "{p}: no such file"),
-        (lambda d: d, "{p}: is a directory, not a file"),
+        (lambda d: d, "{p}: no files matching '*.txt,*.md' in this folder"),
         (lambda d: (d / "empty.txt").write_text("") and d / "empty.txt" or d / "empty.txt", "{p}: file is empty"),
         (lambda d: (d / "blank.txt").write_text(" \n\t\n") and d / "blank.txt", "{p}: file is empty"),
         (lambda d: (d / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1")) and d / "latin1.txt",
-         "{p}: not valid UTF-8 (byte 0xe9 at offset 3)"),
+         "{p}: not valid utf-8 (byte 0xe9 at offset 3); use --encoding, or --errors replace"),
     ],
-    ids=["missing", "directory", "empty", "blank", "not-utf8"],
+    ids=["missing", "empty-folder", "empty", "blank", "not-utf8"],
 )
 def test_predict_bad_input(capsys, tmp_path: Path, make, message):
     path = make(tmp_path)
@@ -140,9 +141,9 @@ def test_predict_bad_model(capsys, tmp_path: Path, model_dir: Path):
 
 def test_usage_errors(capsys):
     code, _, err = run(capsys, "predict")
-    assert code == 2 and "Missing argument 'FILES...'" in err
+    assert code == 2 and "Missing argument 'INPUTS...'" in err
     code, _, err = run(capsys, "predict", "--format", "xml", str(SEED))
-    assert code == 2 and "'xml' is not one of 'table', 'csv', 'jsonl'" in err
+    assert code == 2 and "'xml' is not one of 'table', 'csv', 'jsonl', 'html'" in err
 
 
 def test_train_and_evaluate_commands(capsys, tmp_path: Path):

@@ -37,6 +37,7 @@ def test_training_is_deterministic(tmp_path: Path):
     a = load_model(tmp_path / "a").predict_proba(probe)
     b = load_model(tmp_path / "b").predict_proba(probe)
     assert a == b
+    assert first.manifest["sha256"] == second.manifest["sha256"]  # byte-identical model files
     assert first.manifest["evaluation"] == second.manifest["evaluation"]
     assert first.manifest["hyperparameters"] == second.manifest["hyperparameters"]
 

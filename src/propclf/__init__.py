@@ -14,10 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._errors import CorpusError, InputError, ModelError, PropclfError
+from ._inputs import ReadOptions
 from ._labels import LABELS
 from ._model import Model, load_model
-from ._predict import ModelLike, Prediction, TaggedSentence, predict, tag
-from ._segment import Span, segment
+from ._outputs import write_records
+from ._predict import UNCERTAIN, Fragment, ModelLike, Prediction, TaggedSentence, predict, tag
+from ._segment import Span, segment, segment_stream
+from ._tagging import TaggedRecord, tag_files
 
 if TYPE_CHECKING:
     from ._corpus import Corpus
@@ -28,15 +31,22 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "LABELS",
+    "UNCERTAIN",
     "predict",
     "tag",
+    "tag_files",
+    "write_records",
     "segment",
+    "segment_stream",
     "load_model",
     "load_corpus",
     "train",
     "evaluate",
     "Prediction",
     "TaggedSentence",
+    "Fragment",
+    "TaggedRecord",
+    "ReadOptions",
     "Span",
     "Model",
     "ModelLike",

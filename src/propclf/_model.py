@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,51 @@ class Model:
         """One row of probabilities per text, in LABELS order."""
         if not texts:
             return []
-        classes = list(self.pipeline.classes_)
-        order = [classes.index(label) for label in LABELS]
         probabilities = self.pipeline.predict_proba(list(texts))
-        return probabilities[:, order].tolist()
+        return probabilities[:, self._order].tolist()
+
+    @property
+    def _order(self) -> list[int]:
+        classes = list(self.pipeline.classes_)
+        return [classes.index(label) for label in LABELS]
+
+    @cached_property
+    def _feature_names(self) -> list[str]:
+        return self.feature_names()
+
+    def feature_names(self) -> list[str]:
+        """Readable names of the model's features: ``long live`` for words, ``'ive '`` for characters."""
+        names = []
+        for name, vectorizer in self.pipeline.named_steps["features"].transformer_list:
+            vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            names.extend(term if name == "word" else repr(term) for term in vocabulary)
+        return names
+
+    def coefficients(self) -> Any:
+        """Coefficients as an array of shape (labels, features), rows in LABELS order."""
+        return self.pipeline.named_steps["classifier"].coef_[self._order]
+
+    def top_features(self, label: str, top: int = 15) -> list[tuple[str, float]]:
+        """The features with the largest coefficients for ``label``: what the model looks for."""
+        weights = self.coefficients()[LABELS.index(label)]
+        names = self._feature_names
+        order = weights.argsort()[::-1][:top]
+        return [(names[i], round(float(weights[i]), 4)) for i in order]
+
+    def explain(self, texts: Sequence[str], labels: Sequence[str], top: int = 8) -> list[list[tuple[str, float]]]:
+        """For each text, the features that pushed it most towards its label: (name, tf-idf x weight)."""
+        if not texts:
+            return []
+        features = self.pipeline.named_steps["features"].transform(list(texts)).tocsr()
+        coefficients, names = self.coefficients(), self._feature_names
+        explanations = []
+        for row, label in zip(range(features.shape[0]), labels):
+            start, end = features.indptr[row], features.indptr[row + 1]
+            columns, values = features.indices[start:end], features.data[start:end]
+            weights = values * coefficients[LABELS.index(label), columns]
+            order = sorted(range(len(columns)), key=lambda i: -weights[i])[:top]
+            explanations.append([(names[columns[i]], round(float(weights[i]), 4)) for i in order if weights[i] > 0])
+        return explanations
 
 
 def default_model_dir() -> Path:
@@ -119,6 +161,7 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
 
     out = Path(out)
     model_path, manifest_path = out / MODEL_FILE, out / MANIFEST_FILE
+    _drop_process_state(pipeline)
     buffer = io.BytesIO()
     joblib.dump(pipeline, buffer, compress=3)
     data = buffer.getvalue()
@@ -132,6 +175,13 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
     atomic_write_bytes(model_path, data)
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return model_path
+
+
+def _drop_process_state(pipeline: Any) -> None:
+    """Drop scikit-learn's cached ``id()`` of the stop-word list: a memory address, which made two
+    trainings of the same model pickle to different bytes. scikit-learn recomputes it when needed."""
+    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+        vars(vectorizer).pop("_stop_words_id", None)
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Model:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -11,18 +12,50 @@ from typing import overload
 
 from ._labels import LABELS
 from ._model import Model, default_model_dir, load_model
-from ._segment import normalize, segment
+from ._segment import Span, normalize, segment
 
-__all__ = ["Prediction", "TaggedSentence", "ModelLike", "predict", "tag", "get_model"]
+__all__ = ["Prediction", "TaggedSentence", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag", "get_model",
+           "label_spans"]
 
 #: What a ``model=`` argument accepts: None (the bundled model), a path, or a loaded Model.
 ModelLike = Model | str | os.PathLike[str] | None
+#: The label given instead of a guess when the top probability is below ``min_confidence``.
+UNCERTAIN = "uncertain"
+#: A quoted fragment needs at least this many words to be tagged on its own.
+FRAGMENT_MIN_WORDS = 3
+# Quotations: curly double, straight double, curly single and straight single quotes. Single
+# quotes must not be apostrophes: the opening one follows no letter, the closing one precedes none.
+_QUOTED = re.compile(
+    r"“(?P<a>[^“”]+)”"
+    r'|"(?P<b>[^"]+)"'
+    r"|(?<![\w’])‘(?P<c>[^‘’]+?)’(?!\w)"
+    r"|(?<![\w'])'(?P<d>[^']+?)'(?!\w)"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
-    """The label of one sentence and the probability of every label (they sum to 1)."""
+    """The label of one sentence and the probability of every label (they sum to 1).
 
+    ``explanation`` (with ``explain=True``) lists the n-grams that pushed the sentence most
+    towards its label, with their contribution (tf-idf value times coefficient).
+    """
+
+    text: str
+    label: str
+    probabilities: dict[str, float]
+    explanation: list[tuple[str, float]] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A quoted span of three words or more inside a sentence, tagged on its own."""
+
+    start: int
+    end: int
     text: str
     label: str
     probabilities: dict[str, float]
@@ -33,7 +66,10 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class TaggedSentence:
-    """One sentence of a document: ``document[start:end]`` is its raw text."""
+    """One sentence of a document: ``document[start:end]`` is its raw text.
+
+    ``fragments`` are the quoted spans inside it (offsets into the same document).
+    """
 
     index: int
     start: int
@@ -41,6 +77,8 @@ class TaggedSentence:
     text: str
     label: str
     probabilities: dict[str, float]
+    fragments: tuple[Fragment, ...] = ()
+    explanation: list[tuple[str, float]] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -59,42 +97,96 @@ def get_model(model: ModelLike = None) -> Model:
     return _cached(path.resolve())
 
 
-def _label(probabilities: list[float]) -> tuple[str, dict[str, float]]:
+def _decide(probabilities: list[float], min_confidence: float | None) -> tuple[str, dict[str, float]]:
     by_label = dict(zip(LABELS, probabilities))
     # Ties go to the earlier label in LABELS order; max() keeps the first maximum.
-    return max(by_label, key=by_label.__getitem__), by_label
+    best = max(by_label, key=by_label.__getitem__)
+    if min_confidence is not None and by_label[best] < min_confidence:
+        best = UNCERTAIN
+    return best, by_label
+
+
+def _check_confidence(min_confidence: float | None) -> None:
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
 
 
 @overload
-def predict(texts: str, *, model: ModelLike = None) -> Prediction: ...
+def predict(texts: str, *, model: ModelLike = None, explain: bool = False,
+            min_confidence: float | None = None) -> Prediction: ...
 @overload
-def predict(texts: Sequence[str], *, model: ModelLike = None) -> list[Prediction]: ...
+def predict(texts: Sequence[str], *, model: ModelLike = None, explain: bool = False,
+            min_confidence: float | None = None) -> list[Prediction]: ...
 
 
-def predict(texts: str | Sequence[str], *, model: ModelLike = None) -> Prediction | list[Prediction]:
+def predict(texts: str | Sequence[str], *, model: ModelLike = None, explain: bool = False,
+            min_confidence: float | None = None) -> Prediction | list[Prediction]:
     """Label sentences: one string gives one Prediction, a list gives a list in the same order.
 
     Each text is taken as one sentence (white space and hyphenated line-wraps are cleaned first);
-    use ``tag`` to split a document into sentences.
+    use ``tag`` to split a document into sentences. With ``explain=True`` each result lists the
+    n-grams that drove it; with ``min_confidence=P`` a result whose top probability is below P is
+    labeled ``"uncertain"`` (its probabilities are kept).
     """
+    _check_confidence(min_confidence)
     single = isinstance(texts, str)
     batch = [texts] if single else list(texts)
     for text in batch:
         if not isinstance(text, str):
             raise TypeError(f"predict() takes strings, got {type(text).__name__}")
+    resolved = get_model(model)
     cleaned = [normalize(text) for text in batch]
-    rows = get_model(model).predict_proba(cleaned)
-    results = [Prediction(text, *_label(row)) for text, row in zip(batch, rows)]
+    decided = [_decide(row, min_confidence) for row in resolved.predict_proba(cleaned)]
+    explanations = _explanations(resolved, cleaned, decided) if explain else [None] * len(batch)
+    results = [Prediction(text, label, probabilities, explanation)
+               for text, (label, probabilities), explanation in zip(batch, decided, explanations)]
     return results[0] if single else results
 
 
-def tag(document: str, *, model: ModelLike = None) -> list[TaggedSentence]:
-    """Split a document into sentences and label each, with character offsets into ``document``."""
+def _explanations(model: Model, texts: list[str], decided: list[tuple[str, dict[str, float]]]) -> list:
+    # An uncertain sentence is explained towards its most probable label.
+    labels = [max(probabilities, key=probabilities.__getitem__) for _, probabilities in decided]
+    return model.explain(texts, labels)
+
+
+def tag(document: str, *, model: ModelLike = None, explain: bool = False,
+        min_confidence: float | None = None) -> list[TaggedSentence]:
+    """Split a document into sentences and label each, with character offsets into ``document``.
+
+    Quoted spans of three words or more inside a sentence are tagged too (``fragments``).
+    """
     if not isinstance(document, str):
         raise TypeError(f"tag() takes a string, got {type(document).__name__}")
-    spans = segment(document)
-    rows = get_model(model).predict_proba([span.text for span in spans])
-    return [
-        TaggedSentence(index, span.start, span.end, span.text, *_label(row))
-        for index, (span, row) in enumerate(zip(spans, rows))
-    ]
+    _check_confidence(min_confidence)
+    return label_spans(document, segment(document), get_model(model), explain=explain,
+                       min_confidence=min_confidence)
+
+
+def find_fragments(document: str, span: Span) -> list[tuple[int, int, str]]:
+    """Quoted spans of at least FRAGMENT_MIN_WORDS words inside ``span``: (start, end, clean text)."""
+    found = []
+    for match in _QUOTED.finditer(document, span.start, span.end):
+        group = next(name for name in "abcd" if match.group(name) is not None)
+        text = normalize(match.group(group))
+        if len(text.split()) >= FRAGMENT_MIN_WORDS:
+            found.append((match.start(group), match.end(group), text))
+    return found
+
+
+def label_spans(document: str, spans: Sequence[Span], model: Model, *, explain: bool = False,
+                min_confidence: float | None = None, first_index: int = 0) -> list[TaggedSentence]:
+    """Label already segmented spans of ``document`` (and their quoted fragments) in one batch."""
+    fragments = [find_fragments(document, span) for span in spans]
+    fragment_texts = [text for found in fragments for _, _, text in found]
+    rows = model.predict_proba([span.text for span in spans] + fragment_texts)
+    decided = [_decide(row, min_confidence) for row in rows]
+    sentence_decisions, fragment_decisions = decided[:len(spans)], iter(decided[len(spans):])
+    explanations = (_explanations(model, [span.text for span in spans], sentence_decisions) if explain
+                    else [None] * len(spans))
+    tagged = []
+    for index, (span, (label, probabilities), found, explanation) in enumerate(
+            zip(spans, sentence_decisions, fragments, explanations), first_index):
+        parts = tuple(Fragment(start, end, text, *next(fragment_decisions)) for start, end, text in found)
+        tagged.append(TaggedSentence(index, span.start, span.end, span.text, label, probabilities, parts,
+                                     explanation))
+    return tagged

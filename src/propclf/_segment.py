@@ -16,9 +16,10 @@ It knows the quirks of text pasted from web pages and PDFs:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Span", "segment", "normalize"]
+__all__ = ["Span", "segment", "segment_stream", "normalize", "MAX_SENTENCE_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +91,22 @@ def segment(text: str) -> list[Span]:
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         for start, end in _sentences(text, block_start, block_end):
-            cleaned = normalize(text[start:end])
-            if cleaned:
-                spans.append(Span(start, end, cleaned))
+            for piece_start, piece_end in _cap_length(text, start, end):
+                cleaned = normalize(text[piece_start:piece_end])
+                if cleaned:
+                    spans.append(Span(piece_start, piece_end, cleaned))
     return spans
+
+
+def _cap_length(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Cut a run-on 'sentence' longer than MAX_SENTENCE_CHARS at white space."""
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = max(text.rfind(" ", start, limit), text.rfind("\n", start, limit))
+        cut = cut if cut > start else limit
+        yield _trim(text, start, cut)
+        start = cut
+    yield _trim(text, start, end)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -243,3 +256,47 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if piece[0] < piece[1]:
         result.append(piece)
     return result
+
+
+#: A sentence longer than this is cut at white space (a 10 MB line without punctuation is not a sentence).
+MAX_SENTENCE_CHARS = 5_000
+#: Streaming keeps at most about this much undecided text in memory.
+STREAM_BUFFER_CHARS = 1 << 20
+
+
+def segment_stream(pieces: Iterable[str]) -> Iterator[Span]:
+    """Segment text that arrives in pieces, in bounded memory; offsets count from the first piece.
+
+    The result is the same as ``segment("".join(pieces))``: text is cut only after a sentence
+    that is followed by a blank line and then by more sentences, where segmentation of what follows
+    cannot change what came before. Only text with no such place for ``STREAM_BUFFER_CHARS`` is cut
+    at the last sentence end instead.
+    """
+    buffer, base = "", 0
+    for piece in pieces:
+        buffer += piece
+        if len(buffer) < STREAM_BUFFER_CHARS:
+            continue
+        spans = segment(buffer)
+        cut = _safe_cut(buffer, spans)
+        for span in spans:
+            if span.start >= cut:
+                break
+            yield Span(base + span.start, base + span.end, span.text)
+        buffer, base = buffer[cut:], base + cut
+    for span in segment(buffer):
+        yield Span(base + span.start, base + span.end, span.text)
+
+
+def _safe_cut(buffer: str, spans: list[Span]) -> int:
+    """Where to cut a full buffer: the start of a sentence that begins after a blank line."""
+    for index in range(len(spans) - 2, 0, -1):  # never the last sentence: it may be unfinished
+        gap = buffer[spans[index - 1].end:spans[index].start]
+        if _BLANK_LINES.search(gap) or _SEPARATOR.search(gap):
+            return spans[index].start
+    if len(spans) >= 2:
+        return spans[-1].start
+    # One giant sentence: keep its last quarter undecided, cut at white space before that.
+    limit = len(buffer) * 3 // 4
+    space = buffer.rfind(" ", 0, limit)
+    return space + 1 if space > 0 else limit

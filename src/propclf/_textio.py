@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ._errors import InputError
 
-__all__ = ["read_text", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -73,3 +76,27 @@ def _mode_for(path: Path) -> int:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Atomically write UTF-8 text (see atomic_write_bytes)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """Stream text into a temporary file beside ``path``; rename it into place only on success.
+
+    If the block raises (or the process dies), ``path`` keeps its old content and no temporary
+    file is left behind (after a kill, a hidden ``.NAME.*.tmp`` may remain; it is never ``path``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; --output needs a file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, _mode_for(path))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

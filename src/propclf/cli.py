@@ -6,25 +6,26 @@ non-zero exit code. ``main(argv)`` runs a command in-process and returns its exi
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
 
 import click
 
-from . import __version__, evaluate, tag, train
+from . import __version__, evaluate, predict, train
 from ._errors import PropclfError
+from ._inputs import TABLE_SUFFIXES, ReadOptions, expand_inputs
 from ._labels import LABELS
-from ._predict import TaggedSentence, get_model
-from ._textio import atomic_write_text, decode_text, read_text
+from ._outputs import FORMATS, write_records
+from ._predict import get_model
+from ._tagging import tag_files
+from ._textio import atomic_writer
 
 __all__ = ["cli", "main"]
 
-FORMATS = ("table", "csv", "jsonl")
-CSV_COLUMNS = ["file", "sentence", "start", "end", "text", "label", *(f"p_{label}" for label in LABELS)]
+_SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
+                   ".txt": "table"}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +42,8 @@ _folds_option = click.option("--folds", default=5, show_default=True, type=click
                              help="Folds of grouped cross-validation.")
 _jobs_option = click.option("--jobs", default=-1, show_default=True, type=int,
                             help="Processes for the hyperparameter search (-1: all cores).")
+_model_option = click.option("--model", "model_path",
+                             help="A model folder or .joblib file (default: the bundled model).")
 
 
 @cli.command("train")
@@ -76,62 +79,136 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int) -> None:
 
 
 @cli.command("predict")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for reading; csv or jsonl for other tools.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of standard output.")
-@click.option("--model", "model_path", help="A model folder or .joblib file (default: the bundled model).")
-def predict_command(files: Sequence[str], output_format: str, output: str | None, model_path: str | None) -> None:
-    """Tag every sentence of text FILES ('-' reads standard input)."""
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(FORMATS),
+              help="table (default on a terminal), csv (default otherwise), jsonl, or html (one page). "
+                   "With --output, the file's extension decides when this is not given.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write to this file (atomically: it appears only when complete) instead of standard output.")
+@_model_option
+@click.option("--glob", default="*.txt,*.md", show_default=True,
+              help="File patterns to take from folders (searched recursively), comma-separated.")
+@click.option("--text-column", default="text", show_default=True,
+              help="In .csv, .tsv and .jsonl inputs: the column holding the text.")
+@click.option("--id-column", help="In table inputs: a column identifying each row, copied to the output.")
+@click.option("--rows", type=click.Choice(["document", "sentence"]), default="document", show_default=True,
+              help="In table inputs: is each row a document (split into sentences) or one sentence?")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the inputs (a BOM is dropped).")
+@click.option("--errors", type=click.Choice(["strict", "replace"]), default="strict", show_default=True,
+              help="Undecodable bytes: stop with an error, or replace them with U+FFFD and warn.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Label a sentence 'uncertain' when its top probability is below this.")
+@click.option("--explain", is_flag=True, help="Add the n-grams that drove each label (jsonl; html always has them).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on standard error (default: when it is a terminal).")
+def predict_command(inputs: Sequence[str], output_format: str | None, output: str | None, model_path: str | None,
+                    glob: str, text_column: str, id_column: str | None, rows: str, encoding: str, errors: str,
+                    min_confidence: float | None, explain: bool, progress: bool | None) -> None:
+    """Tag every sentence of INPUTS: text or Markdown files, folders, .csv/.tsv/.jsonl tables, '-' for stdin."""
+    options = ReadOptions(encoding=encoding, errors=errors, text_column=text_column, id_column=id_column,
+                          rows=rows, glob=glob)
+    output_format = output_format or _default_format(output)
+    sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
     model = get_model(model_path)
-    documents = ((name, _read_input(name)) for name in files)
-    tagged = ((name, tag(text, model=model)) for name, text in documents)
-    render = {"table": _render_table, "csv": _render_csv, "jsonl": _render_jsonl}[output_format]
+    bar = _progress_bar(sources, progress)
+    with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
+        records = tag_files(inputs, model=model, options=options, explain=explain or output_format == "html",
+                            min_confidence=min_confidence, warn=_warn, progress=bar.update)
+        write_records(records, out, output_format, extra_columns=_table_columns(sources, options))
     if output:
-        buffer = io.StringIO()
-        render(tagged, buffer)
-        atomic_write_text(output, buffer.getvalue())
-    else:
-        render(tagged, click.get_text_stream("stdout"))
+        click.echo(f"Wrote {output}", err=True)
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return decode_text(click.get_binary_stream("stdin").read(), "<stdin>")
-    return read_text(name)
+def _default_format(output: str | None) -> str:
+    if output:
+        return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "csv")
+    return "table" if sys.stdout.isatty() else "csv"
 
 
-def _render_csv(tagged: Iterable[tuple[str, list[TaggedSentence]]], out: io.TextIOBase) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for name, sentences in tagged:
-        for s in sentences:
-            writer.writerow([name, s.index, s.start, s.end, s.text, s.label,
-                             *(f"{s.probabilities[label]:.4f}" for label in LABELS)])
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
 
 
-def _render_jsonl(tagged: Iterable[tuple[str, list[TaggedSentence]]], out: io.TextIOBase) -> None:
-    for name, sentences in tagged:
-        for s in sentences:
-            row = {"file": name, "sentence": s.index, "start": s.start, "end": s.end, "text": s.text,
-                   "label": s.label, "probabilities": {k: round(v, 6) for k, v in s.probabilities.items()}}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, _: int) -> None:
+        return None
 
 
-def _render_table(tagged: Iterable[tuple[str, list[TaggedSentence]]], out: io.TextIOBase) -> None:
-    width = max(60, shutil.get_terminal_size((120, 24)).columns)
-    header = f"{'#':>4}  {'label':<9}" + "".join(f"{label:>9}" for label in LABELS) + "  text"
-    room = width - len(header) + len("text")
-    for number, (name, sentences) in enumerate(tagged):
-        if number:
-            out.write("\n")
-        counts = ", ".join(f"{sum(s.label == label for s in sentences)} {label}" for label in LABELS)
-        out.write(f"{name}: {len(sentences)} sentences ({counts})\n{header}\n")
-        for s in sentences:
-            text = s.text if len(s.text) <= room else s.text[:room - 1] + "…"
-            probabilities = "".join(f"{s.probabilities[label]:>9.2f}" for label in LABELS)
-            out.write(f"{s.index:>4}  {s.label:<9}{probabilities}  {text}\n")
+def _progress_bar(sources: list, wanted: bool | None):  # noqa: ANN202 - click's bar type is private
+    show = sys.stderr.isatty() if wanted is None else wanted
+    sizes = [source.size() for source in sources]
+    if not show or None in sizes:
+        return _NoBar()
+    return click.progressbar(length=max(1, sum(sizes)), label="Tagging", file=sys.stderr)
+
+
+def _table_columns(sources: list, options: ReadOptions) -> list[str]:
+    """The columns of table inputs other than text and id, in order, to carry into CSV output.
+
+    For JSONL the keys of each file's first record count; JSONL output carries every key of every row.
+    """
+    import csv
+    import json
+
+    columns: list[str] = []
+    for source in sources:
+        if not source.is_table:
+            continue
+        delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
+        with source.path.open(encoding=options.encoding, errors="replace", newline="") as handle:
+            if delimiter is None:  # JSONL: the keys of the first record
+                first = next((line for line in handle if line.strip()), "{}")
+                try:
+                    header = list(json.loads(first)) if first.lstrip().startswith("{") else []
+                except json.JSONDecodeError:
+                    header = []  # the reader reports the bad line itself
+            else:
+                header = next(csv.reader(handle, delimiter=delimiter), [])
+        header = [h.lstrip("\ufeff") for h in header]
+        columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
+    return columns
+
+
+@cli.command("explain")
+@click.argument("sentence")
+@_model_option
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="How many n-grams to show.")
+def explain_command(sentence: str, model_path: str | None, top: int) -> None:
+    """Say why SENTENCE gets its label: the n-grams that pushed it there, with their weights."""
+    model = get_model(model_path)
+    result = predict(sentence, model=model)
+    (explanation,) = model.explain([sentence], [result.label], top=top)
+    click.echo(f"{result.label}  " + "  ".join(f"{k} {v:.3f}" for k, v in result.probabilities.items()))
+    click.echo(f"\nWhat pushed it towards {result.label} (tf-idf value x coefficient):")
+    for name, weight in explanation:
+        click.echo(f"  {weight:+8.3f}  {name}")
+
+
+@cli.command("inspect")
+@_model_option
+@click.option("--top", default=15, show_default=True, type=click.IntRange(1, 200),
+              help="How many features to show per label.")
+def inspect_command(model_path: str | None, top: int) -> None:
+    """Show the model: what it was trained on, and the strongest features of each label."""
+    model = get_model(model_path)
+    manifest = model.manifest
+    data = manifest.get("training_data", {})
+    settings = manifest.get("hyperparameters", {})
+    click.echo(f"{model.path}: trained on {data.get('rows')} rows {data.get('per_label')}, "
+               f"features={settings.get('features')}, C={settings.get('C')}, "
+               f"cross-validated macro-F1 {manifest.get('evaluation', {}).get('cross_validation', {}).get('macro_f1')}")
+    click.echo("Word n-grams are shown plain, character n-grams quoted.")
+    for label in LABELS:
+        click.echo(f"\n{label}:")
+        for name, weight in model.top_features(label, top):
+            click.echo(f"  {weight:+8.3f}  {name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
