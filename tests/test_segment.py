@@ -84,3 +84,4 @@ def test_odd_input_gives_sane_spans(document):
     for span in segment(document):
         assert 0 <= span.start < span.end <= len(document)
         assert span.text
+

@@ -64,9 +64,19 @@ _FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for from with as and or but nor that which who whose "
     "than into onto over under about its their his her our my your".split()
 )
-_WORD_BEFORE = re.compile(r"(\S+)$")
 _HYPHEN_WRAP = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 _SPACES = re.compile(r"\s+")
+
+
+def _word_before(text: str, end: int, lowest: int = 0) -> str:
+    """The run of non-space characters that ends at ``end`` (scanning back, never past ``lowest``).
+
+    A backwards scan, not a regex search from ``lowest``: that would make segmentation quadratic.
+    """
+    start = end
+    while start > lowest and not text[start - 1].isspace() and end - start < 64:
+        start -= 1
+    return text[start:end]
 
 
 def normalize(raw: str) -> str:
@@ -77,9 +87,7 @@ def normalize(raw: str) -> str:
     """
 
     def join(match: re.Match[str]) -> str:
-        before = _WORD_BEFORE.search(raw, 0, match.start())
-        fragment = before.group(1) if before else ""
-        fragment = fragment.lstrip(_OPENERS + "-–—")
+        fragment = _word_before(raw, match.start()).lstrip(_OPENERS + "-–—")
         return "" if fragment.isalpha() and fragment.islower() else "-"
 
     text = _HYPHEN_WRAP.sub(join, raw) if "-" in raw else raw
@@ -190,8 +198,7 @@ def _is_boundary(text: str, mark_start: int, after: int, block_end: int) -> bool
         return True
     if mark_start + 1 < len(text) and text[mark_start + 1] == ".":
         return True  # an ellipsis followed by a capital
-    match = _WORD_BEFORE.search(text, 0, mark_start)
-    word = match.group(1).lstrip(_OPENERS).lower() if match else ""
+    word = _word_before(text, mark_start).lstrip(_OPENERS).lower()
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "J. Smith"
     if word in _ABBREVIATIONS:
@@ -240,8 +247,7 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if _is_boundary(text, match.start(), after, end):
             cuts.append(match.end())
     for match in _GLUED_END.finditer(text, start, end):
-        word = _WORD_BEFORE.search(text, start, match.start())
-        if word and word.group(1).lower() not in _ABBREVIATIONS:
+        if _word_before(text, match.start(), start).lower() not in _ABBREVIATIONS:
             cuts.append(match.end())
     if "\n" in text[start:end]:
         cuts.extend(_line_headings(text, start, end))
