@@ -1,5 +1,8 @@
 """Sentence segmentation: hard cases, the seeds' quirks, and offsets into the original text."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from conftest import RAW
@@ -85,3 +88,13 @@ def test_odd_input_gives_sane_spans(document):
         assert 0 <= span.start < span.end <= len(document)
         assert span.text
 
+
+
+HARD_CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "segmentation_hard_cases.jsonl")
+              .read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("case", HARD_CASES, ids=[case["id"] for case in HARD_CASES])
+def test_hard_case_file(case):
+    """tests/data/segmentation_hard_cases.jsonl: every case split exactly as a careful reader would."""
+    assert texts(case["text"]) == case["sentences"]

@@ -58,8 +58,12 @@ _AMBIGUOUS = frozenset("u.s u.k u.n u.s.a u.s.s.r e.u a.m p.m etc".split())
 _SENTENCE_STARTERS = frozenset(
     "the a an in on at it its he she they we i you this that these those there then but "
     "and so yet however meanwhile after before when while since his her their our my "
-    "one some many most all no as if for".split()
+    "one some many most all no as if for several few both each every other others such "
+    "although though because despite during later now today still also even only nor not "
+    "what who which where why how".split()
 )
+# Lines that start a list item: bullets and "1." / "2)" numbering.
+_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•–·▪]|\d{1,3}[.)])[ \t]+(?=\S)")
 _FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for from with as and or but nor that which who whose "
     "than into onto over under about its their his her our my your".split()
@@ -168,8 +172,8 @@ def _continues(text: str, previous: tuple[int, int, bool], following: tuple[int,
     if last in ",-–—":
         return True
     lines = text[prev_start:prev_end].split("\n")
-    if len(lines) < 2:
-        return False  # a one-line paragraph without an end mark is a heading
+    if len(lines) < 2 or _LIST_ITEM.match("\n" + lines[-1]):
+        return False  # a one-line paragraph without an end mark is a heading; a list item ends itself
     widest = max(len(line.rstrip()) for line in lines)
     return len(lines[-1].rstrip()) >= 0.8 * widest  # cut at the right margin
 
@@ -200,13 +204,27 @@ def _is_boundary(text: str, mark_start: int, after: int, block_end: int) -> bool
         return True  # an ellipsis followed by a capital
     word = _word_before(text, mark_start).lstrip(_OPENERS).lower()
     if len(word) == 1 and word.isalpha():
-        return False  # an initial: "J. Smith"
+        before = _word_before(text, mark_start - 2) if mark_start >= 2 else ""
+        if before[-1:].isdigit():
+            return True  # a unit after a number: "-12.5 C."
+        return _next_word(text, after) in _SENTENCE_STARTERS  # an initial ("J. Smith"), or "Plan B. The"
+    if word.isdigit() and len(word) <= 3 and _at_line_start(text, mark_start - len(word)):
+        return False  # list numbering: "1. Study the works"
     if word in _ABBREVIATIONS:
         return False
     if word in _AMBIGUOUS:
-        next_word = re.match(r"[\w']+", text[after:after + 30].lstrip(_OPENERS))
-        return bool(next_word) and next_word.group(0).lower() in _SENTENCE_STARTERS
+        return _next_word(text, after) in _SENTENCE_STARTERS
     return True
+
+
+def _next_word(text: str, position: int) -> str:
+    match = re.match(r"[\w']+", text[position:position + 30].lstrip(_OPENERS))
+    return match.group(0).lower() if match else ""
+
+
+def _at_line_start(text: str, position: int) -> bool:
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip()
 
 
 def _line_headings(text: str, start: int, end: int) -> list[int]:
@@ -230,12 +248,25 @@ def _line_headings(text: str, start: int, end: int) -> list[int]:
             and words[-1].lower() not in _FUNCTION_WORDS
             and next_line
             and (next_line[0].isupper() or next_line[0] in _OPENERS)
-            and len(line) <= 0.6 * len(next_line)
+            and len(line) <= 0.5 * len(next_line)
         ):
             cuts.append(newline)
         at_sentence_start = bool(line) and (line[-1] in _TERMINAL or newline in cuts)
         line_start = newline + 1
     return cuts
+
+
+def _title_lines(text: str, start: int, end: int) -> list[int]:
+    """A block made only of short lines with no end marks (a headline and byline) has a unit per line."""
+    lines = text[start:end].split("\n")
+    if all(line.strip() and len(line.split()) <= 8 and line.rstrip().rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
+           and line.split()[-1].lower() not in _FUNCTION_WORDS for line in lines):
+        positions, offset = [], start
+        for line in lines[:-1]:
+            offset += len(line) + 1
+            positions.append(offset - 1)
+        return positions
+    return []
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -251,6 +282,8 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             cuts.append(match.end())
     if "\n" in text[start:end]:
         cuts.extend(_line_headings(text, start, end))
+        cuts.extend(match.start() for match in _LIST_ITEM.finditer(text, start, end))
+        cuts.extend(_title_lines(text, start, end))
     result: list[tuple[int, int]] = []
     position = start
     for cut in sorted(set(cuts)):
