@@ -23,6 +23,7 @@ from ._segment import Span, segment, segment_stream
 from ._tagging import TaggedRecord, tag_files
 
 if TYPE_CHECKING:
+    from ._audit import Suspect
     from ._corpus import Corpus
     from ._train import TrainResult
 
@@ -42,6 +43,8 @@ __all__ = [
     "load_corpus",
     "train",
     "evaluate",
+    "audit",
+    "agreement",
     "Prediction",
     "TaggedSentence",
     "Fragment",
@@ -70,6 +73,21 @@ def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, fol
     from ._train import train as _train
 
     return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs)
+
+
+def audit(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
+          hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
+    """Rows of a corpus that are likely mislabeled, most doubtful first (confident learning, out of fold)."""
+    from ._audit import audit as _audit
+
+    return _audit(data, seed=seed, folds=folds, hyperparameters=hyperparameters)
+
+
+def agreement(first: str, second: str) -> dict[str, Any]:
+    """Cohen's kappa, raw agreement and confusion between two annotators' label files (CSV: id or text, label)."""
+    from ._audit import agreement as _agreement
+
+    return _agreement(first, second)
 
 
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,

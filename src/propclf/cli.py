@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, evaluate, predict, train
+from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import PropclfError
 from ._inputs import TABLE_SUFFIXES, ReadOptions, expand_inputs
 from ._labels import LABELS
@@ -173,6 +173,50 @@ def _table_columns(sources: list, options: ReadOptions) -> list[str]:
         header = [h.lstrip("\ufeff") for h in header]
         columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
     return columns
+
+
+@cli.command("audit")
+@_data_option
+@_seed_option
+@_folds_option
+@click.option("--top", default=40, show_default=True, type=click.IntRange(1, 100000),
+              help="How many suspects to print.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Also write every suspect to this CSV file, to review in a spreadsheet.")
+@_model_option
+def audit_command(data: str, seed: int, folds: int, top: int, output: str | None, model_path: str | None) -> None:
+    """List rows of the corpus that are likely mislabeled (confident learning on out-of-fold probabilities)."""
+    import csv
+
+    settings = get_model(model_path).manifest.get("hyperparameters")
+    suspects = audit(data, seed=seed, folds=folds, hyperparameters=settings)
+    click.echo(f"{len(suspects)} suspect row(s) in {data}; most doubtful first. Review each by hand.")
+    for suspect in suspects[:top]:
+        click.echo(f"{suspect.id:<16} {suspect.given:>8} -> {suspect.suggested:<8} "
+                   f"(p {suspect.probabilities[suspect.given]:.2f} -> {suspect.probabilities[suspect.suggested]:.2f})"
+                   f"  {suspect.text}")
+    if output:
+        with atomic_writer(output) as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["id", "file", "given", "suggested", *(f"p_{label}" for label in LABELS), "text"])
+            for s in suspects:
+                writer.writerow([s.id, s.file, s.given, s.suggested, *(s.probabilities[k] for k in LABELS), s.text])
+        click.echo(f"Wrote {output}", err=True)
+
+
+@cli.command("agreement")
+@click.argument("first")
+@click.argument("second")
+def agreement_command(first: str, second: str) -> None:
+    """Cohen's kappa and the confusion between two annotators' labels (CSV files with id or text, and label)."""
+    from ._audit import format_agreement
+
+    result = agreement(first, second)
+    click.echo(format_agreement(result, first, second))
+    if result["disagreements"]:
+        click.echo("\nDisagreements (id: first | second):")
+        for key, a, b in result["disagreements"]:
+            click.echo(f"  {key}: {a} | {b}")
 
 
 @cli.command("explain")
