@@ -23,3 +23,17 @@ def model_dir(tmp_path: Path) -> Path:
     target = tmp_path / "models"
     shutil.copytree(MODELS, target, ignore=shutil.ignore_patterns("report"))
     return target
+
+
+def _fingerprint() -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for folder in (ROOT / "models", ROOT / "data") for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_is_left_alone():
+    """No test may write into the repository's models/ or data/ (the shipped model, the corpus)."""
+    before = _fingerprint()
+    yield
+    changed = sorted(set(before.items()) ^ set(_fingerprint().items()))
+    assert not changed, f"tests changed the repository: {sorted({name for name, _ in changed})}"

@@ -155,12 +155,13 @@ def test_train_and_evaluate_commands(capsys, tmp_path: Path):
         writer.writeheader()
         writer.writerows(sample)
     out_dir = str(tmp_path / "m")
-    code, out, err = run(capsys, "train", "--data", str(data), "--out", out_dir, "--folds", "2", "--jobs", "1")
+    code, out, err = run(capsys, "train", "--data", str(data), "--out", out_dir, "--folds", "2", "--jobs", "1",
+                         "--no-report")
     assert code == 0
     assert "Grouped stratified 2-fold cross-validation (120 rows)" in out
     assert f"Saved {tmp_path / 'm' / 'propclf.joblib'}" in out
     assert (tmp_path / "m" / "propclf.json").is_file()
-    code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1")
+    code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1", "--no-report")
     assert code == 0 and out.startswith("Grouped stratified 2-fold cross-validation (120 rows)")
 
 

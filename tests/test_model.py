@@ -11,7 +11,7 @@ import pytest
 
 from conftest import DATA, MODELS
 from propclf import LABELS, ModelError, load_corpus, load_model, predict, train
-from propclf._model import FORMAT_VERSION, build_pipeline
+from propclf._model import FORMAT_VERSION, build_pipeline, scale
 
 CORPUS = load_corpus(str(DATA))
 
@@ -57,6 +57,8 @@ def test_manifest_describes_the_model(tmp_path: Path):
     assert sum(map(sum, cv["confusion_matrix"]["rows_true_columns_predicted"])) == 180
     assert manifest["evaluation"]["majority_baseline"]["macro_f1"] < cv["macro_f1"]
     assert manifest["evaluation"]["real_text"] is None  # no seed rows in this sample
+    calibration = manifest["calibration"]
+    assert 0.1 <= calibration["temperature"] <= 10 and 0 <= calibration["ece_after"] <= 1
 
 
 def test_committed_model_is_what_train_py_makes_from_the_committed_data():
@@ -66,17 +68,17 @@ def test_committed_model_is_what_train_py_makes_from_the_committed_data():
     settings = manifest["hyperparameters"]
     refit = build_pipeline(settings["features"], settings["C"], manifest["seed"]).fit(CORPUS.texts, CORPUS.labels)
     order = [list(refit.classes_).index(label) for label in LABELS]
-    expected = refit.predict_proba(CORPUS.texts)[:, order]
+    expected = scale(refit.predict_proba(CORPUS.texts)[:, order], manifest["calibration"]["temperature"])
     assert np.allclose(model.predict_proba(CORPUS.texts), expected, rtol=0, atol=1e-12)
 
 
 def test_probabilities_by_hand():
-    """The bundled model's probabilities are softmax(tf-idf features . coefficients + intercept)."""
+    """The bundled model's probabilities are softmax((tf-idf features . coefficients + intercept) / T)."""
     model = load_model(MODELS)
     sentence = "Long live the great leader!"
     features = model.pipeline.named_steps["features"].transform([sentence]).toarray()[0]
     classifier = model.pipeline.named_steps["classifier"]
-    scores = features @ classifier.coef_.T + classifier.intercept_
+    scores = (features @ classifier.coef_.T + classifier.intercept_) / model.manifest["calibration"]["temperature"]
     exp = [math.exp(s - max(scores)) for s in scores]
     by_hand = {label: exp[list(classifier.classes_).index(label)] / sum(exp) for label in LABELS}
     result = predict(sentence, model=model)

@@ -68,11 +68,15 @@ def load_corpus(path: str = "data/labeled") -> Corpus:
 
 
 def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, folds: int = 5,
-          n_jobs: int | None = None) -> TrainResult:
-    """Evaluate the training procedure on ``data``, fit on all of it, and save model and manifest to ``out``."""
+          n_jobs: int | None = None, report: str | None = None) -> TrainResult:
+    """Evaluate the training procedure on ``data``, fit on all of it, and save model and manifest to ``out``.
+
+    With ``report`` (a folder), also write the evaluation report: baselines, calibration, learning
+    curve, errors and figures.
+    """
     from ._train import train as _train
 
-    return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs)
+    return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs, report=report)
 
 
 def audit(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
@@ -91,9 +95,20 @@ def agreement(first: str, second: str) -> dict[str, Any]:
 
 
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
-             n_jobs: int | None = None) -> dict[str, Any]:
-    """Measure the training procedure on ``data`` by grouped cross-validation; writes nothing."""
+             n_jobs: int | None = None, report: str | None = None) -> dict[str, Any]:
+    """Measure the training procedure on ``data`` by grouped cross-validation.
+
+    With ``report`` (a folder), also write the evaluation report there; otherwise nothing is written.
+    """
     from ._corpus import load_corpus as _load
+    from ._train import _search
     from ._train import evaluate as _evaluate
 
-    return _evaluate(_load(data), seed=seed, folds=folds, n_jobs=n_jobs)
+    corpus = _load(data)
+    result = _evaluate(corpus, seed=seed, folds=folds, n_jobs=n_jobs)
+    if report is not None:
+        from ._report import write_report
+
+        hyperparameters, _ = _search(corpus.texts, corpus.labels, corpus.groups, folds, seed, n_jobs)
+        result["report"] = write_report(corpus, result, hyperparameters, report, seed=seed, folds=folds)
+    return result

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._corpus import Corpus, load_corpus
+from ._corpus import load_corpus
 from ._errors import InputError
 from ._labels import LABELS
 from ._textio import read_text
@@ -37,29 +37,14 @@ class Suspect:
         return self.probabilities[self.suggested] - self.probabilities[self.given]
 
 
-def out_of_fold_probabilities(corpus: Corpus, *, seed: int = 0, folds: int = 5,
-                              hyperparameters: dict[str, Any] | None = None) -> Any:
-    """Probabilities for every row from a model that never saw its group; columns in LABELS order."""
-    import numpy
-
-    from ._model import build_pipeline
-    from ._train import _splitter
-
-    settings = hyperparameters or {"features": "word+char", "C": 10.0}
-    probabilities = numpy.zeros((len(corpus), len(LABELS)))
-    for train_index, test_index in _splitter(corpus.labels, corpus.groups, folds, seed):
-        pipeline = build_pipeline(settings["features"], settings["C"], seed)
-        pipeline.fit([corpus.texts[i] for i in train_index], [corpus.labels[i] for i in train_index])
-        order = [list(pipeline.classes_).index(label) for label in LABELS]
-        probabilities[test_index] = pipeline.predict_proba([corpus.texts[i] for i in test_index])[:, order]
-    return probabilities
-
-
 def audit(data: str | Path = "data/labeled", *, seed: int = 0, folds: int = 5,
           hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
     """Rows that are likely mislabeled, most doubtful first."""
+    from ._train import out_of_fold_probabilities
+
     corpus = load_corpus(data)
-    probabilities = out_of_fold_probabilities(corpus, seed=seed, folds=folds, hyperparameters=hyperparameters)
+    settings = hyperparameters or {"features": "word+char", "C": 10.0}
+    probabilities = out_of_fold_probabilities(corpus, settings, seed=seed, folds=folds)
     given = [LABELS.index(label) for label in corpus.labels]
     thresholds = [probabilities[[i for i, g in enumerate(given) if g == k], k].mean() for k in range(len(LABELS))]
     suspects = []

@@ -27,6 +27,7 @@ __all__ = [
     "MANIFEST_FILE",
     "Model",
     "build_pipeline",
+    "scale",
     "save_model",
     "load_model",
     "default_model_dir",
@@ -89,8 +90,11 @@ class Model:
         """One row of probabilities per text, in LABELS order."""
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))
-        return probabilities[:, self._order].tolist()
+        probabilities = self.pipeline.predict_proba(list(texts))[:, self._order]
+        temperature = self.manifest.get("calibration", {}).get("temperature")
+        if temperature:
+            probabilities = scale(probabilities, temperature)
+        return probabilities.tolist()
 
     @property
     def _order(self) -> list[int]:
@@ -134,6 +138,16 @@ class Model:
             order = sorted(range(len(columns)), key=lambda i: -weights[i])[:top]
             explanations.append([(names[columns[i]], round(float(weights[i]), 4)) for i in order if weights[i] > 0])
         return explanations
+
+
+def scale(probabilities: Any, temperature: float) -> Any:
+    """Temperature scaling: softmax(logits / T), computed from probabilities as p^(1/T), renormalised."""
+    import numpy
+
+    logits = numpy.log(numpy.clip(probabilities, 1e-300, None)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = numpy.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def default_model_dir() -> Path:

@@ -187,7 +187,7 @@ def _write_html(records: Iterable[TaggedRecord], out: TextIO) -> None:
     for label in (*LABELS, UNCERTAIN):
         name = LABEL_NAMES.get(label, "below --min-confidence")
         out.write(f"<span class=\"chip\" style=\"background:{COLOURS[label]}\">{esc(label)}</span>"
-                  f"<small>{esc(name)}</small> ")
+                  + (f"<small>{esc(name)}</small> " if name != label else " "))
     out.write("<small>· Hover over, click or tab to a sentence for its probabilities and the words behind it; "
               "quoted fragments are underlined in their own label's colour.</small></div></header>\n"
               "<main><div id=\"docs\">\n")

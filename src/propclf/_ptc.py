@@ -131,9 +131,9 @@ def _read_labels(path: Path, articles: dict[str, str], *, with_technique: bool) 
             raise InputError(f"{where}: article {article_id!r} not found "
                              f"(no {path.parent / ARTICLES_DIR / f'article{article_id}.txt'})")
         if not 0 <= start < end:
-            raise InputError(f"{where}: bad span {start}-{end} (need 0 <= start < end)")
+            raise InputError(f"{where}: bad span ({start}, {end}): need 0 <= start < end")
         if end > len(articles[article_id]):
-            raise InputError(f"{where}: span {start}-{end} runs past the end of article {article_id} "
+            raise InputError(f"{where}: span ({start}, {end}) runs past the end of article {article_id} "
                              f"({len(articles[article_id])} characters)")
         spans.append((article_id, _Span(start, end, technique)))
     return spans

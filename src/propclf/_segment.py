@@ -172,8 +172,8 @@ def _continues(text: str, previous: tuple[int, int, bool], following: tuple[int,
     if last in ",-–—":
         return True
     lines = text[prev_start:prev_end].split("\n")
-    if len(lines) < 2 or _LIST_ITEM.match("\n" + lines[-1]):
-        return False  # a one-line paragraph without an end mark is a heading; a list item ends itself
+    if len(lines) < 2 or _LIST_ITEM.match("\n" + lines[-1]) or _is_title_block(lines):
+        return False  # a heading, a list item or a headline with its byline ends itself
     widest = max(len(line.rstrip()) for line in lines)
     return len(lines[-1].rstrip()) >= 0.8 * widest  # cut at the right margin
 
@@ -256,11 +256,16 @@ def _line_headings(text: str, start: int, end: int) -> list[int]:
     return cuts
 
 
+def _is_title_block(lines: list[str]) -> bool:
+    """Short lines with no end marks, none ending in a function word: a headline, a byline, a rating."""
+    return all(line.strip() and len(line.split()) <= 8 and line.rstrip().rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
+               and line.split()[-1].lower() not in _FUNCTION_WORDS for line in lines)
+
+
 def _title_lines(text: str, start: int, end: int) -> list[int]:
     """A block made only of short lines with no end marks (a headline and byline) has a unit per line."""
     lines = text[start:end].split("\n")
-    if all(line.strip() and len(line.split()) <= 8 and line.rstrip().rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
-           and line.split()[-1].lower() not in _FUNCTION_WORDS for line in lines):
+    if _is_title_block(lines):
         positions, offset = [], start
         for line in lines[:-1]:
             offset += len(line) + 1

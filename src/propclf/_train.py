@@ -13,7 +13,7 @@ from typing import Any
 
 from ._corpus import AUTHORED, Corpus, load_corpus
 from ._labels import LABELS
-from ._model import build_pipeline, save_model
+from ._model import build_pipeline, save_model, scale
 
 __all__ = ["SEARCH_SPACE", "TrainResult", "fit", "evaluate", "train", "format_evaluation"]
 
@@ -79,6 +79,51 @@ def fit(texts: list[str], labels: list[str], groups: list[str], *, seed: int = 0
     pipeline = build_pipeline(hyperparameters["features"], hyperparameters["C"], seed)
     pipeline.fit(texts, labels)
     return pipeline, hyperparameters, table
+
+
+def out_of_fold_probabilities(corpus: Corpus, hyperparameters: dict[str, Any], *, seed: int = 0,
+                              folds: int = 5) -> Any:
+    """Probabilities for every row from a model that never saw its group; columns in LABELS order."""
+    import numpy
+
+    probabilities = numpy.zeros((len(corpus), len(LABELS)))
+    for train_index, test_index in _splitter(corpus.labels, corpus.groups, folds, seed):
+        pipeline = build_pipeline(hyperparameters["features"], hyperparameters["C"], seed)
+        pipeline.fit([corpus.texts[i] for i in train_index], [corpus.labels[i] for i in train_index])
+        order = [list(pipeline.classes_).index(label) for label in LABELS]
+        probabilities[test_index] = pipeline.predict_proba([corpus.texts[i] for i in test_index])[:, order]
+    return probabilities
+
+
+def fit_temperature(probabilities: Any, labels: list[str]) -> float:
+    """The temperature that minimises the log-loss of these (out-of-fold) probabilities."""
+    import numpy
+    from scipy.optimize import minimize_scalar
+
+    truth = numpy.array([LABELS.index(label) for label in labels])
+    rows = numpy.arange(len(truth))
+
+    def loss(temperature: float) -> float:
+        return float(-numpy.log(scale(probabilities, temperature)[rows, truth]).mean())
+
+    return round(float(minimize_scalar(loss, bounds=(0.1, 10.0), method="bounded").x), 4)
+
+
+def calibrate(corpus: Corpus, probabilities: Any, *, seed: int = 0, folds: int = 5) -> dict[str, Any]:
+    """Fit the temperature on all out-of-fold probabilities; measure its effect by cross-fitting it."""
+    import numpy
+
+    from ._report import expected_calibration_error
+
+    cross_fitted = numpy.zeros_like(probabilities)
+    for train_index, test_index in _splitter(corpus.labels, corpus.groups, folds, seed + 1):
+        temperature = fit_temperature(probabilities[train_index], [corpus.labels[i] for i in train_index])
+        cross_fitted[test_index] = scale(probabilities[test_index], temperature)
+    before = expected_calibration_error(probabilities, corpus.labels)[0]
+    after = expected_calibration_error(cross_fitted, corpus.labels)[0]
+    return {"method": "temperature scaling of out-of-fold probabilities",
+            "temperature": fit_temperature(probabilities, corpus.labels),
+            "ece_before": round(before, 4), "ece_after": round(after, 4), "cross_fitted": cross_fitted}
 
 
 def _scores(true: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -164,12 +209,26 @@ def _versions() -> dict[str, str]:
 
 
 def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
-          n_jobs: int | None = None) -> TrainResult:
-    """Validate the corpus, evaluate the procedure, fit on all rows, and save model + manifest."""
+          n_jobs: int | None = None, report: str | Path | None = None) -> TrainResult:
+    """Validate the corpus, evaluate the procedure, fit on all rows, and save model + manifest.
+
+    With ``report`` (a folder), also write the evaluation report there (see ``write_report``).
+    """
     corpus = load_corpus(data)
     evaluation = evaluate(corpus, seed=seed, folds=folds, n_jobs=n_jobs)
     pipeline, hyperparameters, search_table = fit(corpus.texts, corpus.labels, corpus.groups,
                                                   seed=seed, folds=folds, n_jobs=n_jobs)
+    # Temperature scaling never changes the top label, so the figures above hold; it makes the
+    # probabilities (and --min-confidence) mean what they say.
+    probabilities = out_of_fold_probabilities(corpus, hyperparameters, seed=seed, folds=folds)
+    calibration = calibrate(corpus, probabilities, seed=seed, folds=folds)
+    if report is not None:
+        from ._report import write_report
+
+        summary = write_report(corpus, evaluation, hyperparameters, report, seed=seed, folds=folds,
+                               probabilities=probabilities, calibrated=calibration["cross_fitted"])
+        evaluation = {**evaluation, "report": _report_summary(summary, report)}
+    calibration = {k: v for k, v in calibration.items() if k != "cross_fitted"}
     manifest = {
         "name": "propclf",
         "description": "Sentence classifier: propaganda slogan, critique, neutral narrative. "
@@ -187,6 +246,7 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
             "authored_rows": corpus.sources.count(AUTHORED),
             "seed_rows": len(corpus) - corpus.sources.count(AUTHORED),
         },
+        "calibration": calibration,
         "versions": _versions(),
         "evaluation": evaluation,
     }
@@ -194,6 +254,18 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
     from ._model import load_model
 
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)
+
+
+def _report_summary(summary: dict[str, Any], folder: str | Path) -> dict[str, Any]:
+    """What the manifest keeps of the report: the baselines and the calibration error."""
+    return {
+        "folder": Path(folder).as_posix(),
+        "baselines": {row["name"]: {"macro_f1": round(row["macro_f1"], 4), "std": round(row["std"], 4)}
+                      for row in summary["baselines"]},
+        "expected_calibration_error": summary["expected_calibration_error"],
+        "expected_calibration_error_after": summary["expected_calibration_error_after"],
+        "learning_curve": [{"rows": p["rows"], "macro_f1": round(p["macro_f1"], 4)} for p in summary["learning_curve"]],
+    }
 
 
 def _pipeline_settings(pipeline: Any) -> dict[str, Any]:

@@ -42,6 +42,9 @@ _folds_option = click.option("--folds", default=5, show_default=True, type=click
                              help="Folds of grouped cross-validation.")
 _jobs_option = click.option("--jobs", default=-1, show_default=True, type=int,
                             help="Processes for the hyperparameter search (-1: all cores).")
+_report_option = click.option("--report", default="models/report", show_default=True,
+                              help="Folder for the evaluation report (REPORT.md and figures).")
+_no_report_option = click.option("--no-report", is_flag=True, help="Skip the report (baselines, curves, figures).")
 _model_option = click.option("--model", "model_path",
                              help="A model folder or .joblib file (default: the bundled model).")
 
@@ -52,18 +55,23 @@ _model_option = click.option("--model", "model_path",
 @_seed_option
 @_folds_option
 @_jobs_option
-def train_command(data: str, out: str, seed: int, folds: int, jobs: int) -> None:
-    """Retrain from the labeled corpus, evaluate, and save the model with its manifest."""
+@click.option("--report", help="Folder for the evaluation report (default: report/ inside --out).")
+@_no_report_option
+def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report: str | None, no_report: bool) -> None:
+    """Retrain from the labeled corpus, evaluate, and save the model with its manifest and report."""
     from ._train import format_evaluation
 
     click.echo(f"Training on {data} (seed {seed}, {folds} folds)...", err=True)
-    result = train(data, out, seed=seed, folds=folds, n_jobs=jobs)
+    report = None if no_report else (report or str(Path(out) / "report"))
+    result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report)
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
     settings = manifest["hyperparameters"]
     click.echo(f"\nChosen by cross-validation: features={settings['features']}, C={settings['C']}")
     click.echo(f"Saved {result.model_path} (sha256 {manifest['sha256'][:12]}...) and its manifest "
                f"{result.model_path.with_suffix('.json')}")
+    if report:
+        click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
 
 
 @cli.command("evaluate")
@@ -71,11 +79,16 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int) -> None
 @_seed_option
 @_folds_option
 @_jobs_option
-def evaluate_command(data: str, seed: int, folds: int, jobs: int) -> None:
-    """Measure the training procedure on a corpus by grouped cross-validation (writes nothing)."""
+@_report_option
+@_no_report_option
+def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, no_report: bool) -> None:
+    """Measure the training procedure on a corpus by grouped cross-validation, and write the report."""
     from ._train import format_evaluation
 
-    click.echo(format_evaluation(evaluate(data, seed=seed, folds=folds, n_jobs=jobs)))
+    result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report)
+    click.echo(format_evaluation(result))
+    if not no_report:
+        click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
 
 
 @cli.command("predict")
