@@ -203,18 +203,18 @@ def audit_command(data: str, seed: int, folds: int, top: int, output: str | None
 
     settings = get_model(model_path).manifest.get("hyperparameters")
     suspects = audit(data, seed=seed, folds=folds, hyperparameters=settings)
-    click.echo(f"{len(suspects)} suspect row(s) in {data}; most doubtful first. Review each by hand.")
-    for suspect in suspects[:top]:
-        click.echo(f"{suspect.id:<16} {suspect.given:>8} -> {suspect.suggested:<8} "
-                   f"(p {suspect.probabilities[suspect.given]:.2f} -> {suspect.probabilities[suspect.suggested]:.2f})"
-                   f"  {suspect.text}")
-    if output:
+    if output:  # the file first: it is the complete list, the screen shows the top
         with atomic_writer(output) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(["id", "file", "given", "suggested", *(f"p_{label}" for label in LABELS), "text"])
             for s in suspects:
                 writer.writerow([s.id, s.file, s.given, s.suggested, *(s.probabilities[k] for k in LABELS), s.text])
         click.echo(f"Wrote {output}", err=True)
+    click.echo(f"{len(suspects)} suspect row(s) in {data}; most doubtful first. Review each by hand.")
+    for suspect in suspects[:top]:
+        click.echo(f"{suspect.id:<16} {suspect.given:>8} -> {suspect.suggested:<8} "
+                   f"(p {suspect.probabilities[suspect.given]:.2f} -> {suspect.probabilities[suspect.suggested]:.2f})"
+                   f"  {suspect.text}")
 
 
 @cli.command("agreement")
