@@ -34,9 +34,14 @@ def texts(document: str) -> list[str]:
         ("The race ended.Corgi dogs then rested.", ["The race ended.", "Corgi dogs then rested."]),
         ("Long live the Party! Long live the people!", ["Long live the Party!", "Long live the people!"]),
         ("e.g. this is one sentence, i.e. not two.", ["e.g. this is one sentence, i.e. not two."]),
+        ("It does not deserve the word art. Every worker is a lie.",
+         ["It does not deserve the word art.", "Every worker is a lie."]),
+        ("Room No. 7 is free. The answer was no. Then he left.",
+         ["Room No. 7 is free.", "The answer was no.", "Then he left."]),
     ],
     ids=["abbreviations", "acronym-mid", "acronym-end", "initials-decimals", "quotes", "mark-in-quote",
-         "ellipsis", "line-heading", "separators", "heading", "hyphen-wrap", "glued", "exclamations", "eg-ie"],
+         "ellipsis", "line-heading", "separators", "heading", "hyphen-wrap", "glued", "exclamations", "eg-ie",
+         "word-like-abbreviation", "no"],
 )
 def test_hard_cases(document: str, expected: list[str]):
     assert texts(document) == expected

@@ -49,11 +49,12 @@ _TITLES = frozenset(
 )
 _ABBREVIATIONS = _TITLES | frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "no nos vol vols pp p fig figs ch sec art approx ca cf vs v al ed eds est dept "
+    "nos vol vols pp p fig figs ch sec approx ca cf vs v al eds dept "
     "univ assn inc ltd co corp bros e.g i.e viz".split()
 )
 # Dotted abbreviations that may also close a sentence ("...fought the U.S. The war...").
-_AMBIGUOUS = frozenset("u.s u.k u.n u.s.a u.s.s.r e.u a.m p.m etc".split())
+# and abbreviations that are also words: "No. 5" but "the answer was no. Then...", "art. 3" but "art. Every".
+_AMBIGUOUS = frozenset("u.s u.k u.n u.s.a u.s.s.r e.u a.m p.m etc no art ed est co".split())
 # After an ambiguous abbreviation, only these words start a new sentence.
 _SENTENCE_STARTERS = frozenset(
     "the a an in on at it its he she they we i you this that these those there then but "
