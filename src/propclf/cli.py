@@ -232,6 +232,100 @@ def agreement_command(first: str, second: str) -> None:
             click.echo(f"  {key}: {a} | {b}")
 
 
+KEYS = {"a": "accept", "\r": "accept", "\n": "accept", "": "accept", "s": "slogan", "c": "critique",
+        "n": "neutral", "k": "skip", "u": "undo", "q": "quit"}
+_HELP_LINE = "[a/Enter] accept  [s]logan  [c]ritique  [n]eutral  [k] skip  [u]ndo  [q]uit"
+
+
+@cli.command("label")
+@click.argument("documents", nargs=-1)
+@click.option("--into", help="Labels file to append to (default: data/labeled/label-ANNOTATOR.csv).")
+@click.option("--corpus", default="data/labeled", show_default=True,
+              help="The corpus: its sentences are never asked again; its raw/ folder receives the documents.")
+@click.option("--annotator", help="Your name, recorded with every row (default: $PROPCLF_ANNOTATOR or login).")
+@click.option("--order", type=click.Choice(["uncertainty", "document"]), default="uncertainty", show_default=True,
+              help="Least sure sentences first, or reading order.")
+@click.option("--retrain-every", type=click.IntRange(0), default=0, show_default=True,
+              help="Refit the model in the background every N new labels (0: never).")
+@click.option("--context/--no-context", default=True, show_default=True,
+              help="Show the sentences before and after.")
+@click.option("--export-queue", type=click.Path(dir_okay=False),
+              help="Instead of asking, write the next --n sentences to this CSV to label in a spreadsheet.")
+@click.option("--n", "count", default=200, show_default=True, type=click.IntRange(1), help="How many to export.")
+@click.option("--import", "import_path", type=click.Path(dir_okay=False),
+              help="Instead of asking, validate a filled-in export and append its labels.")
+@_model_option
+def label_command(documents: Sequence[str], into: str | None, corpus: str, annotator: str | None, order: str,
+                  retrain_every: int, context: bool, export_queue: str | None, count: int, import_path: str | None,
+                  model_path: str | None) -> None:
+    """Label the sentences of DOCUMENTS one at a time, least sure first; every answer is saved at once."""
+    from ._label import LabelSession, default_annotator
+
+    if not documents:
+        raise click.UsageError("give at least one document to label")
+    annotator = annotator or default_annotator()
+    into = into or str(Path(corpus) / f"label-{annotator}.csv")
+    session = LabelSession(list(documents), into, model=get_model(model_path), corpus=corpus, annotator=annotator,
+                           order=order, retrain_every=retrain_every)
+    if export_queue:
+        written = session.export_queue(export_queue, count)
+        click.echo(f"Wrote {written} sentence(s) to {export_queue}: fill in the 'label' column, then "
+                   f"propclf label --import {export_queue} {' '.join(documents)}")
+        return
+    if import_path:
+        result = session.import_reviewed(import_path)
+        click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
+                   f"labeled, {result['blank']} left blank.")
+        return
+    _label_loop(session, context, sys.stdin.isatty())
+
+
+def _label_loop(session, context: bool, interactive: bool) -> None:  # noqa: ANN001 - a LabelSession
+    click.echo(f"{len(session.queue)} sentence(s) to label into {session.into}. {_HELP_LINE}")
+    while (candidate := session.next()) is not None:
+        click.echo("")
+        click.echo(f"[{session.labeled} labeled, {len(session.queue)} to go]  {candidate.source} "
+                   f"{candidate.start}-{candidate.end}")
+        if context and candidate.before:
+            click.echo(click.style(f"    {candidate.before}", dim=True))
+        click.echo(click.style(f"  > {candidate.text}", bold=True))
+        if context and candidate.after:
+            click.echo(click.style(f"    {candidate.after}", dim=True))
+        odds = "  ".join(f"{label} {p:.2f}" for label, p in candidate.probabilities.items())
+        click.echo(f"Suggestion: {candidate.suggestion}  ({odds})")
+        click.echo("Label? ", nl=False)
+        key = _read_key(interactive)
+        if key is None:
+            click.echo("")
+            break
+        action = KEYS.get(key.lower())
+        click.echo(action or key)
+        if action is None:
+            click.echo(_HELP_LINE)
+        elif action == "quit":
+            break
+        elif action == "skip":
+            session.skip(candidate)
+        elif action == "undo":
+            undone = session.undo()
+            click.echo(f"Undone: {undone.text}" if undone else "Nothing to undo in this session.")
+        else:
+            session.decide(candidate, candidate.suggestion if action == "accept" else action)
+    session.wait_for_retraining()
+    click.echo(f"Saved {session.labeled} new label(s) in {session.into}; {len(session.queue)} sentence(s) left.")
+
+
+def _read_key(interactive: bool) -> str | None:
+    """One key on a terminal; one line (its first character) otherwise. None at end of input."""
+    if interactive:
+        try:
+            return click.getchar()
+        except (EOFError, KeyboardInterrupt):
+            return None
+    line = sys.stdin.readline()
+    return None if line == "" else line.strip()[:1]
+
+
 @cli.command("explain")
 @click.argument("sentence")
 @_model_option

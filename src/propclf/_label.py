@@ -1,0 +1,291 @@
+"""Growing the corpus: a labeling session with active learning, and a spreadsheet round trip.
+
+Every decision is appended to the labels file at once, flushed and fsynced, so a crash loses at
+most the sentence on screen. The file is never rewritten: undo truncates the one row this session
+appended last. A sentence already labeled anywhere in the corpus (or in the file) is never asked
+again, and exact duplicates are never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import io
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ._corpus import COLUMNS, load_corpus
+from ._errors import CorpusError, InputError
+from ._labels import LABELS
+from ._model import Model, build_pipeline
+from ._segment import segment
+from ._textio import read_text
+
+__all__ = ["Candidate", "LabelSession", "default_annotator", "LABEL_COLUMNS"]
+
+#: The labels file has the corpus columns, then who labeled the row and when.
+LABEL_COLUMNS: tuple[str, ...] = (*COLUMNS, "annotator", "labeled_at")
+QUEUE_COLUMNS = ("source", "start", "end", "text", "suggested", *(f"p_{label}" for label in LABELS), "label")
+
+
+def default_annotator() -> str:
+    """$PROPCLF_ANNOTATOR, else the login name."""
+    return os.environ.get("PROPCLF_ANNOTATOR") or getpass.getuser()
+
+
+@dataclass
+class Candidate:
+    """A sentence waiting for a label, with its neighbours for context and the model's suggestion."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    probabilities: dict[str, float]
+
+    @property
+    def suggestion(self) -> str:
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    @property
+    def uncertainty(self) -> float:
+        """1 minus the top probability: the least sure come first."""
+        return 1.0 - max(self.probabilities.values())
+
+
+class LabelSession:
+    """Sentences of some documents to label, most useful first, and the file the labels go to."""
+
+    def __init__(self, documents: list[str | Path], into: str | Path, *, model: Model, corpus: str | Path,
+                 annotator: str | None = None, order: str = "uncertainty", retrain_every: int = 0) -> None:
+        self.into = Path(into)
+        self.model = model
+        self.annotator = annotator or default_annotator()
+        self.order = order
+        self.retrain_every = retrain_every
+        self.corpus_dir = Path(corpus)
+        self.raw_dir = self.corpus_dir.parent / "raw"
+        self._written: list[tuple[int, Candidate]] = []  # (file size before the row, candidate)
+        self._since_retrain = 0
+        self._retraining: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.known = self._known_texts()
+        self.queue = self._candidates([Path(d) for d in documents])
+        self.labeled = 0
+
+    # -- building the queue ------------------------------------------------------------------
+    def _known_texts(self) -> set[str]:
+        known: set[str] = set()
+        if self.corpus_dir.is_dir() and any(self.corpus_dir.glob("*.csv")):
+            known.update(load_corpus(self.corpus_dir).texts)
+        if self.into.exists() and self.into.parent.resolve() != self.corpus_dir.resolve():
+            known.update(row["text"] for row in _read_rows(self.into))
+        return known
+
+    def _source_name(self, path: Path) -> str:
+        """Where rows say they come from: a file in the corpus' raw folder (copied there if needed)."""
+        if not self.raw_dir.is_dir():
+            return str(path)
+        target = self.raw_dir / path.name
+        if target.exists():
+            if target.resolve() != path.resolve() and target.read_bytes() != path.read_bytes():
+                raise InputError(f"{path}: a different file named {path.name} is already in {self.raw_dir}; rename it")
+        else:
+            shutil.copyfile(path, target)  # the corpus keeps the exact text its offsets point into
+        return path.name
+
+    def _candidates(self, documents: list[Path]) -> list[Candidate]:
+        found: list[Candidate] = []
+        seen = set(self.known)
+        for path in documents:
+            text = read_text(path)
+            source = self._source_name(path)
+            spans = segment(text)
+            for i, span in enumerate(spans):
+                if span.text in seen:
+                    continue
+                seen.add(span.text)
+                found.append(Candidate(source, span.start, span.end, span.text,
+                                       spans[i - 1].text if i else "", spans[i + 1].text if i + 1 < len(spans) else "",
+                                       {}))
+        self._score(found)
+        return found
+
+    def _score(self, candidates: list[Candidate]) -> None:
+        rows = self.model.predict_proba([c.text for c in candidates])
+        for candidate, row in zip(candidates, rows):
+            candidate.probabilities = dict(zip(LABELS, row))
+        if self.order == "uncertainty":
+            # Stable sort: equally unsure sentences keep reading order.
+            candidates.sort(key=lambda c: -c.uncertainty)
+
+    # -- the session ---------------------------------------------------------------------------
+    def next(self) -> Candidate | None:
+        """The sentence to ask about now, or None when all are done."""
+        with self._lock:
+            return self.queue[0] if self.queue else None
+
+    def decide(self, candidate: Candidate, label: str) -> None:
+        """Append the row now (flushed and fsynced) and move on."""
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}")
+        if candidate.text in self.known:  # never write the same sentence twice
+            with self._lock:
+                if candidate in self.queue:
+                    self.queue.remove(candidate)
+            return
+        size = self._append(candidate, label)
+        with self._lock:
+            self.queue.remove(candidate)
+        self.known.add(candidate.text)
+        self._written.append((size, candidate))
+        self.labeled += 1
+        self._since_retrain += 1
+        if self.retrain_every and self._since_retrain >= self.retrain_every:
+            self._since_retrain = 0
+            self._retrain_in_background()
+
+    def skip(self, candidate: Candidate) -> None:
+        """Not now: the sentence goes to the end of the queue (and is asked again next run)."""
+        with self._lock:
+            self.queue.remove(candidate)
+            self.queue.append(candidate)
+
+    def undo(self) -> Candidate | None:
+        """Take back the last label of this session: truncate it off the file, ask it again next."""
+        if not self._written:
+            return None
+        size, candidate = self._written.pop()
+        with self.into.open("r+b") as handle:
+            handle.truncate(size)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.known.discard(candidate.text)
+        self.labeled -= 1
+        with self._lock:
+            self.queue.insert(0, candidate)
+        return candidate
+
+    def _append(self, candidate: Candidate, label: str) -> int:
+        """Write one row; return the file's size before it (what undo truncates back to)."""
+        new = not self.into.exists() or self.into.stat().st_size == 0
+        self.into.parent.mkdir(parents=True, exist_ok=True)
+        with self.into.open("a", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            if new:
+                writer.writerow(LABEL_COLUMNS)
+                handle.flush()
+            size = handle.tell()
+            key = hashlib.sha1(f"{candidate.source}:{candidate.start}:{candidate.end}".encode()).hexdigest()[:12]
+            writer.writerow([f"l{key}", candidate.text, label, candidate.source, candidate.start, candidate.end,
+                             f"g-l{key}", self.annotator, datetime.now(UTC).isoformat(timespec="seconds")])
+            handle.flush()
+            os.fsync(handle.fileno())
+        return size
+
+    # -- active learning -----------------------------------------------------------------------
+    def _retrain_in_background(self) -> None:
+        if self._retraining is not None and self._retraining.is_alive():
+            return  # one refit at a time; the next one starts after enough new labels
+        self._retraining = threading.Thread(target=self._retrain, daemon=True)
+        self._retraining.start()
+
+    def _retrain(self) -> None:
+        """Refit on the corpus plus this file, then re-score and re-order what is left."""
+        texts, labels = [], []
+        if self.corpus_dir.is_dir():
+            corpus = load_corpus(self.corpus_dir)
+            texts, labels = list(corpus.texts), list(corpus.labels)
+        if self.into.exists() and self.into.parent.resolve() != self.corpus_dir.resolve():
+            for row in _read_rows(self.into):
+                texts.append(row["text"])
+                labels.append(row["label"])
+        if len(set(labels)) < len(LABELS):
+            return
+        settings = self.model.manifest.get("hyperparameters", {"features": "word+char", "C": 10.0})
+        pipeline = build_pipeline(settings["features"], settings["C"], self.model.manifest.get("seed", 0))
+        pipeline.fit(texts, labels)
+        model = Model(pipeline=pipeline, manifest=self.model.manifest, path=None)
+        with self._lock:
+            pending = list(self.queue)
+        rows = model.predict_proba([c.text for c in pending])
+        with self._lock:
+            # Re-order what is left *now*: labels given while refitting must not come back.
+            self.model = model
+            for candidate, row in zip(pending, rows):
+                candidate.probabilities = dict(zip(LABELS, row))
+            if self.order == "uncertainty" and len(self.queue) > 1:
+                head, rest = self.queue[:1], self.queue[1:]  # the sentence on screen stays where it is
+                rest.sort(key=lambda c: -c.uncertainty)
+                self.queue = head + rest
+            self.retrained = getattr(self, "retrained", 0) + 1
+
+    def wait_for_retraining(self) -> None:
+        if self._retraining is not None:
+            self._retraining.join()
+
+    # -- the spreadsheet round trip ------------------------------------------------------------
+    def export_queue(self, path: str | Path, count: int) -> int:
+        """Write the next ``count`` sentences to a CSV with an empty ``label`` column to fill in."""
+        from ._textio import atomic_write_text
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(QUEUE_COLUMNS)
+        picked = self.queue[:count]
+        for c in picked:
+            writer.writerow([c.source, c.start, c.end, c.text, c.suggestion,
+                             *(f"{c.probabilities[label]:.4f}" for label in LABELS), ""])
+        atomic_write_text(path, buffer.getvalue())
+        return len(picked)
+
+    def import_reviewed(self, path: str | Path) -> dict[str, int]:
+        """Validate a filled-in queue file, then append its labeled rows; blank labels are left for later."""
+        rows = list(_read_rows(Path(path), required=QUEUE_COLUMNS))
+        by_place = {(c.source, c.start, c.end): c for c in self.queue}
+        plan = []
+        for line, row in enumerate(rows, 2):
+            label = row["label"].strip()
+            if not label:
+                continue
+            if label not in LABELS:
+                raise InputError(f"{path}, line {line}: unknown label {label!r} (expected one of {', '.join(LABELS)})")
+            try:
+                place = (row["source"], int(row["start"]), int(row["end"]))
+            except ValueError:
+                raise InputError(f"{path}, line {line}: start and end must be whole numbers") from None
+            candidate = by_place.get(place)
+            if candidate is None or candidate.text != row["text"]:
+                if row["text"] in self.known:
+                    plan.append((None, label))
+                    continue
+                raise InputError(f"{path}, line {line}: not a sentence of the documents given "
+                                 f"({row['source']} {row['start']}-{row['end']})")
+            plan.append((candidate, label))
+        written = 0
+        for candidate, label in plan:
+            if candidate is not None and candidate.text not in self.known:
+                self.decide(candidate, label)
+                written += 1
+        return {"written": written, "already_labeled": sum(1 for c, _ in plan if c is None),
+                "blank": sum(1 for row in rows if not row["label"].strip())}
+
+
+def _read_rows(path: Path, required: tuple[str, ...] = ("text", "label")) -> list[dict[str, Any]]:
+    text = read_text(path)
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    missing = [column for column in required if column not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise CorpusError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
