@@ -158,3 +158,11 @@ def test_missing_corpus(tmp_path: Path):
         load_corpus(str(tmp_path / "nothing"))
     with pytest.raises(CorpusError, match="no .csv files in this folder"):
         load_corpus(str(tmp_path))
+
+
+def test_raw_document_origins(corpus_dir: Path):
+    assert CORPUS.origins.count("seed") == 153 and CORPUS.origins.count("team") == 189
+    sources = corpus_dir.parent / "raw" / "sources.csv"
+    sources.write_text("file,origin\nvelorian-cinema.txt,found\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"sources\.csv, line 2: origin must be seed or team, not 'found'"):
+        load_corpus(str(corpus_dir))

@@ -65,6 +65,8 @@ def test_committed_model_is_what_train_py_makes_from_the_committed_data():
     model = load_model(MODELS)
     manifest = model.manifest
     assert manifest["training_data"]["sha256"] == CORPUS.sha256, "retrain: python train.py"
+    # The real-text check tests on the real seed documents only, never on text the team wrote.
+    assert manifest["evaluation"]["real_text"]["test_rows"] == CORPUS.origins.count("seed") == 153
     settings = manifest["hyperparameters"]
     refit = build_pipeline(settings["features"], settings["C"], manifest["seed"]).fit(CORPUS.texts, CORPUS.labels)
     order = [list(refit.classes_).index(label) for label in LABELS]

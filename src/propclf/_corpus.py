@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import CorpusError
@@ -42,6 +42,8 @@ class Corpus:
     groups: list[str]
     files: list[str]
     sha256: str
+    #: Per row: "seed" (a real source document), "team" (a document the team wrote) or "authored".
+    origins: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -80,6 +82,7 @@ def load_corpus(path: str | Path, raw_dir: str | Path | None = None) -> Corpus:
         digest.update(file.name.encode() + b"\0" + data + b"\0")
         rows.extend((str(file), line, row) for line, row in _parse(file, data))
     _validate(rows, raw_dir)
+    origin_of = _origins(raw_dir)
     return Corpus(
         ids=[row["id"] for _, _, row in rows],
         texts=[row["text"] for _, _, row in rows],
@@ -88,7 +91,24 @@ def load_corpus(path: str | Path, raw_dir: str | Path | None = None) -> Corpus:
         groups=[row["group"] for _, _, row in rows],
         files=[file for file, _, _ in rows],
         sha256=digest.hexdigest(),
+        origins=[AUTHORED if row["source"] == AUTHORED else origin_of.get(row["source"], "seed") for _, _, row in rows],
     )
+
+
+def _origins(raw_dir: Path) -> dict[str, str]:
+    """``raw/sources.csv``: which raw documents are real seeds and which the team wrote (default: seed)."""
+    path = raw_dir / "sources.csv"
+    if not path.is_file():
+        return {}
+    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    if not {"file", "origin"} <= set(reader.fieldnames or []):
+        raise CorpusError(f"{path}: needs columns file and origin")
+    origins = {}
+    for row in reader:
+        if row["origin"] not in ("seed", "team"):
+            raise CorpusError(f"{path}, line {reader.line_num}: origin must be seed or team, not {row['origin']!r}")
+        origins[row["file"]] = row["origin"]
+    return origins
 
 
 def _read_bytes(file: Path) -> bytes:
@@ -163,7 +183,7 @@ def _check_seed_row(where: str, row: dict[str, str], raw_dir: Path, cache: dict[
         raw_path = raw_dir / source
         if "/" in source or "\\" in source or not raw_path.is_file():
             raise CorpusError(f"{where}: source {source!r} is neither 'authored' nor a file in {raw_dir}")
-        cache[source] = raw_path.read_text(encoding="utf-8")
+        cache[source] = raw_path.read_text(encoding="utf-8-sig")  # offsets count from after a BOM
     raw = cache[source]
     try:
         start, end = int(row["start"]), int(row["end"])

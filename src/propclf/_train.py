@@ -182,17 +182,17 @@ def evaluate(corpus: Corpus, *, seed: int = 0, folds: int = 5, n_jobs: int | Non
 
 def _real_text_check(corpus: Corpus, *, seed: int, folds: int, n_jobs: int | None,
                      hyperparameters: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Train on authored rows only, test on the seed rows: real text the model never saw."""
-    authored = [i for i, source in enumerate(corpus.sources) if source == AUTHORED]
-    seeds = [i for i, source in enumerate(corpus.sources) if source != AUTHORED]
-    if not authored or not seeds:
+    """Train on the team's writing only, test on the real seed documents: text the model never saw."""
+    team = [i for i, origin in enumerate(corpus.origins) if origin != "seed"]
+    seeds = [i for i, origin in enumerate(corpus.origins) if origin == "seed"]
+    if not team or not seeds:
         return None
-    pipeline, _, _ = fit([corpus.texts[i] for i in authored], [corpus.labels[i] for i in authored],
-                         [corpus.groups[i] for i in authored], seed=seed, folds=folds, n_jobs=n_jobs,
+    pipeline, _, _ = fit([corpus.texts[i] for i in team], [corpus.labels[i] for i in team],
+                         [corpus.groups[i] for i in team], seed=seed, folds=folds, n_jobs=n_jobs,
                          hyperparameters=hyperparameters)
     predicted = [str(label) for label in pipeline.predict([corpus.texts[i] for i in seeds])]
     scores = _scores([corpus.labels[i] for i in seeds], predicted)
-    scores["train_rows"], scores["test_rows"] = len(authored), len(seeds)
+    scores["train_rows"], scores["test_rows"] = len(team), len(seeds)
     return scores
 
 
@@ -243,8 +243,9 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
             "rows": len(corpus),
             "per_label": corpus.counts(),
             "groups": len(set(corpus.groups)),
-            "authored_rows": corpus.sources.count(AUTHORED),
-            "seed_rows": len(corpus) - corpus.sources.count(AUTHORED),
+            "authored_rows": corpus.origins.count(AUTHORED),
+            "team_document_rows": corpus.origins.count("team"),
+            "seed_rows": corpus.origins.count("seed"),
         },
         "calibration": calibration,
         "versions": _versions(),
@@ -302,7 +303,7 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
     for label, counts in zip(LABELS, cv["confusion_matrix"]["rows_true_columns_predicted"]):
         lines.append(f"{label:<10}" + "".join(f"{count:>10}" for count in counts))
     if real:
-        lines += ["", f"Real-text check: trained on {real['train_rows']} authored rows, "
-                      f"tested on {real['test_rows']} seed-document rows", *_label_table(real),
+        lines += ["", f"Real-text check: trained on {real['train_rows']} rows the team wrote, "
+                      f"tested on {real['test_rows']} rows of the real seed documents", *_label_table(real),
                   f"macro-F1 {real['macro_f1']:.3f}, accuracy {real['accuracy']:.3f}"]
     return "\n".join(lines)
