@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ._errors import InputError
+from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "TABLE_SUFFIXES"]
 
@@ -97,18 +98,7 @@ def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]
 
 
 def _open(source: Source) -> BinaryIO:
-    if source.path is None:
-        return sys.stdin.buffer
-    try:
-        return source.path.open("rb")
-    except IsADirectoryError:
-        raise InputError(f"{source.name}: is a directory, not a file") from None
-    except FileNotFoundError:
-        raise InputError(f"{source.name}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{source.name}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{source.name}: cannot read ({exc.strerror or exc})") from None
+    return sys.stdin.buffer if source.path is None else open_binary(source.name)
 
 
 def _decoder_name(encoding: str) -> str:

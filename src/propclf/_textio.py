@@ -7,18 +7,17 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO
 
 from ._errors import InputError
 
-__all__ = ["read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
+__all__ = ["open_binary", "read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 file (a leading BOM is dropped) or raise InputError naming the file."""
-    path = Path(path)
+def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a file for reading bytes, or raise InputError saying what is wrong with it."""
     try:
-        data = path.read_bytes()
+        return Path(path).open("rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -27,6 +26,12 @@ def read_text(path: str | os.PathLike[str]) -> str:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 file (a leading BOM is dropped) or raise InputError naming the file."""
+    with open_binary(path) as handle:
+        data = handle.read()
     return decode_text(data, str(path))
 
 
@@ -44,24 +49,9 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename into place.
-
-    A crash at any moment leaves either the old file or the new one, never half of one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes private (0600) files; give the result the mode a plain open() would.
-        os.chmod(tmp, _mode_for(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write bytes atomically (see atomic_writer)."""
+    with atomic_writer(path, binary=True) as handle:
+        handle.write(data)
 
 
 def _mode_for(path: Path) -> int:
@@ -79,11 +69,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 @contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[TextIO]:
-    """Stream text into a temporary file beside ``path``; rename it into place only on success.
+def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[Any]:
+    """Stream into a temporary file beside ``path``, fsync, and rename it into place only on success.
 
-    If the block raises (or the process dies), ``path`` keeps its old content and no temporary
-    file is left behind (after a kill, a hidden ``.NAME.*.tmp`` may remain; it is never ``path``).
+    A crash at any moment leaves either the old file or the new one, never half of one; if the block
+    raises, ``path`` keeps its old content and the temporary file is removed (after a kill, a hidden
+    ``.NAME.*.tmp`` may remain; it is never ``path``).
     """
     path = Path(path)
     if path.is_dir():
@@ -91,8 +82,9 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes private (0600) files; give the result the mode a plain open() would.
         os.chmod(tmp, _mode_for(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
