@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
-from propclf import InputError, load_corpus
+from conftest import ROOT
+from propclf import load_corpus
 from propclf._label import LabelSession
 from propclf._predict import get_model
 from propclf.cli import main
