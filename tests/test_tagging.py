@@ -266,3 +266,12 @@ def test_html_report_is_self_contained(tmp_path: Path, capsys):
 def test_read_options_defaults():
     assert ReadOptions() == ReadOptions(encoding="utf-8", errors="strict", text_column="text", id_column=None,
                                         rows="document", glob="*.txt,*.md")
+
+
+def test_errors_stay_on_one_line(tmp_path: Path, capsys):
+    """A column name holding a line break (found by the property tests) is shown escaped."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'"\n"\nMr.\n')
+    code, out, err = run(capsys, "predict", "--format", "csv", str(path))
+    assert (code, out) == (1, "")
+    assert err == f"Error: {path}: no column 'text' (columns: '\\n'); choose one with --text-column\n"

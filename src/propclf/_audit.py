@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._corpus import load_corpus
-from ._errors import InputError
+from ._errors import InputError, shown
 from ._labels import LABELS
 from ._textio import read_text
 
@@ -65,7 +65,8 @@ def _read_labels(path: str | Path) -> dict[str, str]:
     columns = reader.fieldnames or []
     key = "id" if "id" in columns else "text" if "text" in columns else None
     if key is None or "label" not in columns:
-        raise InputError(f"{path}: needs a 'label' column and an 'id' (or 'text') column; has {', '.join(columns)}")
+        raise InputError(f"{path}: needs a 'label' column and an 'id' (or 'text') column; "
+                         f"has {', '.join(map(shown, columns))}")
     labels: dict[str, str] = {}
     for row in reader:
         if row["label"] not in LABELS:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError"]
+__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError", "shown"]
+
+
+def shown(name: object) -> str:
+    """A user-supplied name as it may appear in a one-line message: escaped if not printable."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
 
 
 class PropclfError(Exception):

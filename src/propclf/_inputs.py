@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ._errors import InputError
+from ._errors import InputError, shown
 from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "TABLE_SUFFIXES"]
@@ -199,7 +199,7 @@ def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], Non
         if options.text_column not in record:
             where = source.name if delimiter is not None else f"{source.name}, row {row_number}"
             raise InputError(
-                f"{where}: no column {options.text_column!r} (columns: {', '.join(record) or 'none'}); "
+                f"{where}: no column {options.text_column!r} (columns: {', '.join(map(shown, record)) or 'none'}); "
                 "choose one with --text-column"
             )
         if options.id_column is not None and options.id_column not in record:

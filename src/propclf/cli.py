@@ -367,7 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="propclf", standalone_mode=False)
     except PropclfError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        # One line, whatever a file name or a column name holds.
+        click.echo("Error: " + str(exc).replace("\r", "\\r").replace("\n", "\\n"), err=True)
         return 1
     except click.ClickException as exc:
         exc.show()
