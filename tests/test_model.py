@@ -135,3 +135,25 @@ def test_manifest_problems_are_refused(model_dir: Path):
 def test_missing_model(tmp_path: Path):
     with pytest.raises(ModelError, match=r"propclf\.joblib: no model file here \(train one with: python train.py\)"):
         load_model(tmp_path)
+
+
+def test_model_from_another_scikit_learn_version_warns_once(model_dir: Path, capsys):
+    import sklearn
+
+    from propclf import ModelVersionWarning
+    from propclf.cli import main
+
+    manifest_path = model_dir / "propclf.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["versions"]["scikit-learn"] = "0.0.1"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.warns(ModelVersionWarning) as caught:
+        load_model(model_dir)
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        f"{model_dir / 'propclf.joblib'}: trained with scikit-learn 0.0.1, but {sklearn.__version__} is installed; "
+        "its predictions may differ. Retrain with: python train.py (or install scikit-learn==0.0.1)")
+    sample = Path(__file__).resolve().parents[1] / "examples" / "sample.txt"
+    assert main(["predict", "--format", "csv", "--model", str(model_dir), str(sample)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"Warning: {caught[0].message}\n"  # one line, nothing from scikit-learn itself

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CorpusError, InputError, ModelError, PropclfError
+from ._errors import CorpusError, InputError, ModelError, ModelVersionWarning, PropclfError
 from ._inputs import ReadOptions
 from ._labels import LABELS
 from ._model import Model, load_model
@@ -57,6 +57,7 @@ __all__ = [
     "InputError",
     "CorpusError",
     "ModelError",
+    "ModelVersionWarning",
 ]
 
 

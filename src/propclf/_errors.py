@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError", "shown"]
+__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError", "ModelVersionWarning", "shown"]
 
 
 def shown(name: object) -> str:
@@ -25,3 +25,7 @@ class CorpusError(PropclfError):
 
 class ModelError(PropclfError):
     """A model file is missing, damaged, altered, or of a format this version cannot read."""
+
+
+class ModelVersionWarning(UserWarning):
+    """A model was trained with another version of scikit-learn than the one installed."""

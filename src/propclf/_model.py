@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ._errors import ModelError
+from ._errors import ModelError, ModelVersionWarning
 from ._labels import LABELS
 from ._textio import atomic_write_bytes, atomic_write_text
 
@@ -221,7 +221,22 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
             "retrain with: python train.py"
         )
     pipeline = _unpickle(model_path, data)
+    _check_versions(model_path, manifest)
     return Model(pipeline=pipeline, manifest=manifest, path=model_path)
+
+
+def _check_versions(model_path: Path, manifest: dict[str, Any]) -> None:
+    """One clear warning (instead of scikit-learn's own) when the model comes from another version."""
+    import warnings
+
+    import sklearn
+
+    trained = manifest.get("versions", {}).get("scikit-learn")
+    if trained and trained != sklearn.__version__:
+        warnings.warn(ModelVersionWarning(
+            f"{model_path}: trained with scikit-learn {trained}, but {sklearn.__version__} is installed; "
+            f"its predictions may differ. Retrain with: python train.py (or install scikit-learn=={trained})"
+        ), stacklevel=3)
 
 
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ non-zero exit code. ``main(argv)`` runs a command in-process and returns its exi
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__, agreement, audit, evaluate, predict, train
-from ._errors import PropclfError
+from ._errors import ModelVersionWarning, PropclfError
 from ._inputs import TABLE_SUFFIXES, ReadOptions, expand_inputs
 from ._labels import LABELS
 from ._outputs import FORMATS, write_records
@@ -23,6 +24,8 @@ from ._tagging import tag_files
 from ._textio import atomic_writer
 
 __all__ = ["cli", "main"]
+
+_python_show_warning = warnings.showwarning
 
 _SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
                    ".txt": "table"}
@@ -362,8 +365,24 @@ def inspect_command(model_path: str | None, top: int) -> None:
             click.echo(f"  {weight:+8.3f}  {name}")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' API
+    """propclf's own warnings print as one line, like its errors; others as Python prints them."""
+    if issubclass(category, ModelVersionWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]) and return the exit code."""
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _run(argv)
+    finally:
+        warnings.showwarning = previous
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="propclf", standalone_mode=False)
     except PropclfError as exc:
@@ -383,7 +402,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
