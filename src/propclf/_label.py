@@ -80,6 +80,7 @@ class LabelSession:
         self.known = self._known_texts()
         self.queue = self._candidates([Path(d) for d in documents])
         self.labeled = 0
+        self.retrained = 0  # background refits finished
 
     # -- building the queue ------------------------------------------------------------------
     def _known_texts(self) -> set[str]:
@@ -226,7 +227,7 @@ class LabelSession:
                 head, rest = self.queue[:1], self.queue[1:]  # the sentence on screen stays where it is
                 rest.sort(key=lambda c: -c.uncertainty)
                 self.queue = head + rest
-            self.retrained = getattr(self, "retrained", 0) + 1
+            self.retrained += 1
 
     def wait_for_retraining(self) -> None:
         if self._retraining is not None:

@@ -7,7 +7,6 @@ compared with each other. The report is a folder: ``REPORT.md`` plus PNG figures
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +59,8 @@ def expected_calibration_error(probabilities: Any, true: list[str], bins: int = 
     return float(error), table
 
 
-@dataclass
-class _Folds:
-    splits: list[tuple[Any, Any]]
-
-
-def _baselines(corpus: Corpus, folds: _Folds, hyperparameters: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+def _baselines(corpus: Corpus, folds: list[tuple[Any, Any]], hyperparameters: dict[str, Any],
+               seed: int) -> list[dict[str, Any]]:
     """Macro-F1 of each baseline and of the shipped configuration, per fold, on the same folds."""
     import numpy
     from sklearn.dummy import DummyClassifier
@@ -99,7 +94,7 @@ def _baselines(corpus: Corpus, folds: _Folds, hyperparameters: dict[str, Any], s
     rows = []
     for name, settings, make in candidates:
         scores = []
-        for train_index, test_index in folds.splits:
+        for train_index, test_index in folds:
             test_texts = [corpus.texts[i] for i in test_index]
             if make is None:
                 predicted = keyword_predict(test_texts)
@@ -113,7 +108,8 @@ def _baselines(corpus: Corpus, folds: _Folds, hyperparameters: dict[str, Any], s
     return rows
 
 
-def _learning_curve(corpus: Corpus, folds: _Folds, hyperparameters: dict[str, Any], seed: int) -> list[dict]:
+def _learning_curve(corpus: Corpus, folds: list[tuple[Any, Any]], hyperparameters: dict[str, Any],
+                    seed: int) -> list[dict]:
     """Macro-F1 against the number of training rows: a fraction of each training fold's groups."""
     import numpy
     from sklearn.metrics import f1_score
@@ -122,7 +118,7 @@ def _learning_curve(corpus: Corpus, folds: _Folds, hyperparameters: dict[str, An
     points = []
     for fraction in LEARNING_FRACTIONS:
         scores, sizes = [], []
-        for train_index, test_index in folds.splits:
+        for train_index, test_index in folds:
             groups = sorted({corpus.groups[i] for i in train_index})
             keep = set(rng.permutation(groups)[: max(2, int(round(fraction * len(groups))))])
             picked = [i for i in train_index if corpus.groups[i] in keep]
@@ -217,7 +213,7 @@ def write_report(corpus: Corpus, evaluation: dict[str, Any], hyperparameters: di
     from ._train import _splitter, calibrate, out_of_fold_probabilities
 
     out = Path(out)
-    splits = _Folds(_splitter(corpus.labels, corpus.groups, folds, seed))
+    splits = _splitter(corpus.labels, corpus.groups, folds, seed)
     baselines = _baselines(corpus, splits, hyperparameters, seed)
     if probabilities is None:
         probabilities = out_of_fold_probabilities(corpus, hyperparameters, seed=seed, folds=folds)

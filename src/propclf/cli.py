@@ -128,7 +128,9 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     model = get_model(model_path)
     bar = _progress_bar(sources, progress)
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
-        records = tag_files(inputs, model=model, options=options, explain=explain or output_format == "html",
+        # The sources are already expanded: pass their names so folders are not walked twice.
+        records = tag_files([source.name for source in sources], model=model, options=options,
+                            explain=explain or output_format == "html",
                             min_confidence=min_confidence, warn=_warn, progress=bar.update)
         write_records(records, out, output_format, extra_columns=_table_columns(sources, options))
     if output:
