@@ -59,8 +59,11 @@ def test_model_argument_accepts_paths_and_models(model_dir: Path):
     sentence = "Glory to the heroic miners!"
     default = predict(sentence)
     assert predict(sentence, model=str(model_dir)) == default
-    assert predict(sentence, model=model_dir / "propclf.joblib") == default
+    assert predict(sentence, model=model_dir / "propclf.weights.npz") == default
     assert predict(sentence, model=load_model(MODELS)) == default
+    trusted = predict(sentence, model=load_model(MODELS, trust=True))
+    assert trusted.label == default.label
+    assert trusted.probabilities == pytest.approx(default.probabilities, abs=1e-9)
 
 
 def test_default_model_is_loaded_once():

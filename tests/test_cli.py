@@ -105,8 +105,10 @@ def test_failed_run_leaves_existing_output_alone(capsys, tmp_path: Path):
 def test_predict_with_model_option(capsys, model_dir: Path):
     expected = run(capsys, "predict", "--format", "csv", str(SEED))[1]
     assert run(capsys, "predict", "--format", "csv", "--model", str(model_dir), str(SEED))[1] == expected
-    model_file = str(model_dir / "propclf.joblib")
-    assert run(capsys, "predict", "--format", "csv", "--model", model_file, str(SEED))[1] == expected
+    pickle_file = str(model_dir / "propclf.joblib")
+    # The pickle only on request; its probabilities agree with the plain model's to 1e-9, so to 4 places.
+    assert run(capsys, "predict", "--format", "csv", "--trust-pickle", "--model", pickle_file, str(SEED))[1] == expected
+    assert run(capsys, "predict", "--format", "csv", "--trust-pickle", str(SEED))[1] == expected
 
 
 @pytest.mark.parametrize(
@@ -131,12 +133,16 @@ def test_predict_bad_input(capsys, tmp_path: Path, make, message):
 def test_predict_bad_model(capsys, tmp_path: Path, model_dir: Path):
     code, _, err = run(capsys, "predict", "--model", str(tmp_path / "none"), str(SEED))
     assert code == 1
-    assert err == f"Error: {tmp_path / 'none'}: no model file here (train one with: python train.py)\n"
-    (model_dir / "propclf.joblib").write_bytes(b"garbage")
+    assert err == f"Error: {tmp_path / 'none'}: no such model folder (train one with: python train.py)\n"
+    (model_dir / "propclf.weights.npz").write_bytes(b"garbage")
     code, _, err = run(capsys, "predict", "--model", str(model_dir), str(SEED))
     assert code == 1
-    assert err == (f"Error: {model_dir / 'propclf.joblib'}: file is damaged or altered (sha256 differs from "
+    assert err == (f"Error: {model_dir / 'propclf.weights.npz'}: file is damaged or altered (sha256 differs from "
                    "propclf.json); retrain with: python train.py\n")
+    code, _, err = run(capsys, "predict", "--model", str(model_dir / "propclf.joblib"), str(SEED))
+    assert code == 1
+    assert err == (f"Error: {model_dir / 'propclf.joblib'}: a pickle can run code when loaded; load its folder "
+                   "(plain model) or, if you trust its source, pass trust=True (--trust-pickle)\n")
 
 
 def test_usage_errors(capsys):
@@ -159,7 +165,7 @@ def test_train_and_evaluate_commands(capsys, tmp_path: Path):
                          "--no-report")
     assert code == 0
     assert "Grouped stratified 2-fold cross-validation (120 rows)" in out
-    assert f"Saved {tmp_path / 'm' / 'propclf.joblib'}" in out
+    assert f"Saved to {tmp_path / 'm'}: propclf.joblib (sha256 " in out and "propclf.weights.npz (sha256 " in out
     assert (tmp_path / "m" / "propclf.json").is_file()
     code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1", "--no-report")
     assert code == 0 and out.startswith("Grouped stratified 2-fold cross-validation (120 rows)")
@@ -182,3 +188,18 @@ def test_output_file_gets_ordinary_permissions(capsys, tmp_path: Path):
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_predict_imports_no_heavy_library(tmp_path: Path):
+    """Cold start: tagging with the bundled model needs NumPy, not scikit-learn, SciPy, pandas or the rest."""
+    import subprocess
+    import sys
+
+    one = tmp_path / "one.txt"
+    one.write_text("Long live the great leader!\n", encoding="utf-8")
+    code = ("import sys; from propclf.cli import main; main(['predict', '--format', 'csv', sys.argv[1]]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'sklearn', 'scipy', 'pandas', 'matplotlib', 'dask', 'distributed', 'joblib'}), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, check=True)
+    assert ",slogan," in done.stdout
+    assert done.stderr.strip() == "[]"

@@ -48,3 +48,24 @@ def test_killed_output_write_leaves_the_old_file(tmp_path: Path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv.")]
     assert all(name.endswith(".tmp") for name in leftovers)  # a kill may leave a hidden temp file, never a half target
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_killed_parallel_run_leaves_no_worker_behind(tmp_path: Path):
+    import psutil
+
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))) * 40,
+                   encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "propclf", "predict", "--jobs", "2", "--format", "csv",
+                                "-o", str(tmp_path / "out.csv"), str(big)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    parent = psutil.Process(process.pid)
+    workers: list = []
+
+    def started() -> bool:
+        workers[:] = [p for p in parent.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+        return len(workers) == 2
+
+    kill_when(process, started)
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive, f"workers still running after their parent was killed: {[p.pid for p in alive]}"

@@ -124,14 +124,14 @@ def test_undecodable_byte_offset_counts_across_blocks(tmp_path: Path, monkeypatc
 
 
 def test_streaming_matches_whole_document(monkeypatch):
-    """Tiny blocks, buffers and batches give exactly what tag() gives on the whole text."""
+    """Tiny blocks, buffers, chunks and tasks give exactly what tag() gives on the whole text."""
     import propclf._inputs as inputs
     import propclf._segment as segment
     import propclf._tagging as tagging
 
     monkeypatch.setattr(inputs, "BLOCK_BYTES", 97)
     monkeypatch.setattr(segment, "STREAM_BUFFER_CHARS", 1500)
-    monkeypatch.setattr(tagging, "BATCH_SENTENCES", 7)
+    monkeypatch.setattr(tagging, "TASK_CHARS", 400)
     for path in sorted(RAW.glob("*.txt")):
         whole = tag(path.read_text(encoding="utf-8"))
         streamed = [record.sentence for record in tag_files([str(path)])]
@@ -275,3 +275,21 @@ def test_errors_stay_on_one_line(tmp_path: Path, capsys):
     code, out, err = run(capsys, "predict", "--format", "csv", str(path))
     assert (code, out) == (1, "")
     assert err == f"Error: {path}: no column 'text' (columns: '\\n'); choose one with --text-column\n"
+
+
+def test_jobs_give_the_same_records_in_the_same_order(tmp_path: Path, monkeypatch):
+    """Worker processes (small tasks, so there are many) change nothing: same records, same order."""
+    import propclf._tagging as tagging
+
+    monkeypatch.setattr(tagging, "TASK_CHARS", 3000)
+    table = tmp_path / "rows.csv"
+    table.write_text("id,text\n1,Long live the Party! It was a cynical film.\n2,\n3,The train left at noon.\n",
+                     encoding="utf-8")
+    inputs = [*sorted(str(p) for p in RAW.glob("*.txt")), str(table)]
+
+    def records(jobs: int) -> list[tuple]:
+        return [(r.source, r.row, r.id, r.sentence) for r in tag_files(inputs, jobs=jobs, explain=True)]
+
+    one = records(1)
+    assert len(one) > 300 and len({source for source, *_ in one}) == len(inputs)
+    assert records(2) == one

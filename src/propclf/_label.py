@@ -214,7 +214,7 @@ class LabelSession:
         settings = self.model.manifest.get("hyperparameters", {"features": "word+char", "C": 10.0})
         pipeline = build_pipeline(settings["features"], settings["C"], self.model.manifest.get("seed", 0))
         pipeline.fit(texts, labels)
-        model = Model(pipeline=pipeline, manifest=self.model.manifest, path=None)
+        model = Model.from_pipeline(pipeline, self.model.manifest)
         with self._lock:
             pending = list(self.queue)
         rows = model.predict_proba([c.text for c in pending])

@@ -1,8 +1,11 @@
-"""The model: a scikit-learn pipeline, its manifest, and saving/loading both safely.
+"""The model: a scikit-learn pipeline, its plain-data export, its manifest, and loading them safely.
 
-A saved model is two files side by side: ``propclf.joblib`` (the fitted pipeline) and
-``propclf.json`` (the manifest: what it is, what it was trained on, how well it does, and the
-sha256 of the joblib file). Loading checks the format version and the hash before unpickling.
+A saved model is a folder of four files: ``propclf.json`` (the manifest: what the model is, what it
+was trained on, how well it does, and the sha256 of every other file), the plain model that
+predictions use (``propclf.vocab.json`` and ``propclf.weights.npz``: data only, scored with NumPy,
+see ``_plain``), and ``propclf.joblib``, the fitted scikit-learn pipeline. A pickle can run code
+when it is loaded, so ``load_model`` reads it only when asked with ``trust=True``. Every file is
+checked against its hash before it is read.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ __all__ = [
 ]
 
 #: Bumped when the saved layout changes; a model of another format is refused on load.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_FILE = "propclf.joblib"
 MANIFEST_FILE = "propclf.json"
+#: The largest difference allowed between the plain model's probabilities and the pipeline's.
+PLAIN_TOLERANCE = 1e-9
 # Words, plus '!' and '?' as tokens of their own: exclamations carry slogans.
 TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
 
@@ -74,32 +79,74 @@ def _float64() -> Any:
     return numpy.float64
 
 
+class _PipelineScorer:
+    """Features and weights read from a fitted scikit-learn pipeline (the plain scorer's twin)."""
+
+    def __init__(self, pipeline: Any) -> None:
+        classifier = pipeline.named_steps["classifier"]
+        order = [list(classifier.classes_).index(label) for label in LABELS]
+        self.features = pipeline.named_steps["features"]
+        self.coef, self.intercept = classifier.coef_[order], classifier.intercept_[order]
+
+    def transform(self, texts: list[str]) -> Any:
+        return self.features.transform(texts).tocsr()
+
+    def decision(self, texts: list[str]) -> Any:
+        return self.transform(texts) @ self.coef.T + self.intercept
+
+    def feature_names(self) -> list[str]:
+        names = []
+        for name, vectorizer in self.features.transformer_list:
+            vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            names.extend(term if name == "word" else repr(term) for term in vocabulary)
+        return names
+
+
 @dataclass
 class Model:
-    """A fitted pipeline and its manifest. ``predict_proba`` returns columns in LABELS order."""
+    """A fitted model and its manifest. ``predict_proba`` returns columns in LABELS order.
 
-    pipeline: Any
+    ``scorer`` turns texts into TF-IDF features and holds the linear weights: the plain model when
+    loaded from files, the scikit-learn pipeline's own parts when ``pipeline`` is set (a model just
+    trained, or a pickle loaded with ``trust=True``).
+    """
+
+    scorer: Any
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    pipeline: Any = None
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any, manifest: dict[str, Any] | None = None,
+                      path: Path | None = None) -> Model:
+        """A Model scored by a fitted scikit-learn pipeline (needs scikit-learn)."""
+        return cls(_PipelineScorer(pipeline), manifest or {}, path, pipeline)
 
     @property
     def labels(self) -> tuple[str, ...]:
         return LABELS
 
+    @property
+    def temperature(self) -> float | None:
+        return self.manifest.get("calibration", {}).get("temperature")
+
     def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
         """One row of probabilities per text, in LABELS order."""
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))[:, self._order]
-        temperature = self.manifest.get("calibration", {}).get("temperature")
-        if temperature:
-            probabilities = scale(probabilities, temperature)
-        return probabilities.tolist()
+        return self.probabilities(list(texts)).tolist()
 
-    @property
-    def _order(self) -> list[int]:
-        classes = list(self.pipeline.classes_)
-        return [classes.index(label) for label in LABELS]
+    def probabilities(self, texts: list[str]) -> Any:
+        """Probabilities as an array (texts x labels): softmax((features . coef + intercept) / T)."""
+        import numpy
+
+        scores = self.scorer.decision(texts)
+        if self.temperature:
+            scores /= self.temperature
+        scores -= scores.max(axis=1, keepdims=True)
+        numpy.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
 
     @cached_property
     def _feature_names(self) -> list[str]:
@@ -107,15 +154,11 @@ class Model:
 
     def feature_names(self) -> list[str]:
         """Readable names of the model's features: ``long live`` for words, ``'ive '`` for characters."""
-        names = []
-        for name, vectorizer in self.pipeline.named_steps["features"].transformer_list:
-            vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-            names.extend(term if name == "word" else repr(term) for term in vocabulary)
-        return names
+        return self.scorer.feature_names()
 
     def coefficients(self) -> Any:
         """Coefficients as an array of shape (labels, features), rows in LABELS order."""
-        return self.pipeline.named_steps["classifier"].coef_[self._order]
+        return self.scorer.coef
 
     def top_features(self, label: str, top: int = 15) -> list[tuple[str, float]]:
         """The features with the largest coefficients for ``label``: what the model looks for."""
@@ -128,14 +171,15 @@ class Model:
         """For each text, the features that pushed it most towards its label: (name, tf-idf x weight)."""
         if not texts:
             return []
-        features = self.pipeline.named_steps["features"].transform(list(texts)).tocsr()
+        features = self.scorer.transform(list(texts))
         coefficients, names = self.coefficients(), self._feature_names
         explanations = []
         for row, label in zip(range(features.shape[0]), labels):
             start, end = features.indptr[row], features.indptr[row + 1]
             columns, values = features.indices[start:end], features.data[start:end]
             weights = values * coefficients[LABELS.index(label), columns]
-            order = sorted(range(len(columns)), key=lambda i: -weights[i])[:top]
+            # Ties in weight are broken by column, so both scorers explain alike.
+            order = sorted(range(len(columns)), key=lambda i: (-weights[i], columns[i]))[:top]
             explanations.append([(names[columns[i]], round(float(weights[i]), 4)) for i in order if weights[i] > 0])
         return explanations
 
@@ -161,34 +205,57 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models"
 
 
-def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """(model file, manifest file) for a models folder or a model file."""
+def _folder(path: str | os.PathLike[str]) -> Path:
+    """The model folder: ``path`` itself, or the folder of a model file named by ``path``."""
     path = Path(path)
-    if path.is_dir():
-        return path / MODEL_FILE, path / MANIFEST_FILE
-    return path, path.with_suffix(".json")
+    return path.parent if path.suffix in (".joblib", ".json", ".npz") and not path.is_dir() else path
 
 
-def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[str]) -> Path:
-    """Write the model and its manifest into folder ``out`` atomically; return the model path."""
+def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[str],
+               check_texts: Sequence[str] = ()) -> Path:
+    """Write the model (pickle and plain files) and its manifest into folder ``out``; return the pickle's path.
+
+    Every file is written atomically, the manifest last. With ``check_texts``, the plain model
+    must give the pipeline's probabilities on them (to PLAIN_TOLERANCE), or nothing is written.
+    """
     import joblib
 
+    from ._plain import export_plain, read_plain
+
     out = Path(out)
-    model_path, manifest_path = out / MODEL_FILE, out / MANIFEST_FILE
     _drop_process_state(pipeline)
     buffer = io.BytesIO()
     joblib.dump(pipeline, buffer, compress=3)
-    data = buffer.getvalue()
+    temperature = manifest.get("calibration", {}).get("temperature")
+    files = {MODEL_FILE: buffer.getvalue(), **export_plain(pipeline, temperature)}
+    if check_texts:
+        _check_plain(pipeline, read_plain(*_plain_bytes(files))[0], manifest, list(check_texts))
     manifest = {
         **manifest,
         "format_version": FORMAT_VERSION,
-        "model_file": MODEL_FILE,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
+        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for name, data in files.items()},
     }
-    atomic_write_bytes(model_path, data)
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return model_path
+    for name, data in files.items():
+        atomic_write_bytes(out / name, data)
+    atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return out / MODEL_FILE
+
+
+def _plain_bytes(files: dict[str, bytes]) -> tuple[bytes, bytes]:
+    from ._plain import VOCAB_FILE, WEIGHTS_FILE
+
+    return files[VOCAB_FILE], files[WEIGHTS_FILE]
+
+
+def _check_plain(pipeline: Any, scorer: Any, manifest: dict[str, Any], texts: list[str]) -> None:
+    import numpy
+
+    expected = Model.from_pipeline(pipeline, manifest).probabilities(texts)
+    got = Model(scorer, manifest).probabilities(texts)
+    difference = float(numpy.abs(expected - got).max())
+    if difference > PLAIN_TOLERANCE:
+        raise ModelError(f"the plain model differs from the pipeline by {difference:.2e}; nothing was saved")
 
 
 def _drop_process_state(pipeline: Any) -> None:
@@ -198,31 +265,58 @@ def _drop_process_state(pipeline: Any) -> None:
         vars(vectorizer).pop("_stop_words_id", None)
 
 
-def load_model(path: str | os.PathLike[str] | None = None) -> Model:
-    """Load a model folder or ``.joblib`` file, checking its manifest, version and hash."""
-    model_path, manifest_path = _paths(path if path is not None else default_model_dir())
-    try:
-        data = model_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{model_path}: no model file here (train one with: python train.py)") from None
-    except IsADirectoryError:
-        raise ModelError(f"{model_path}: is a directory, not a model file") from None
-    except OSError as exc:
-        raise ModelError(f"{model_path}: cannot read ({exc.strerror or exc})") from None
+def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = False) -> Model:
+    """Load a model folder (or a file in it), checking its manifest, format and hashes.
+
+    By default the plain model is read: data only, no code runs. ``trust=True`` loads the
+    scikit-learn pickle instead; a pickle can run any code, so only for a model from a trusted source.
+    """
+    folder = _folder(path if path is not None else default_model_dir())
+    if not trust and Path(path or "").suffix == ".joblib":
+        raise ModelError(f"{path}: a pickle can run code when loaded; load its folder (plain model) or, if you "
+                         "trust its source, pass trust=True (--trust-pickle)")
+    manifest_path = folder / MANIFEST_FILE
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder (train one with: python train.py)")
     manifest = _read_manifest(manifest_path)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(
             f"{manifest_path}: model format {manifest.get('format_version')!r} is not supported by "
             f"this propclf (format {FORMAT_VERSION}); retrain with: python train.py"
         )
-    if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
-        raise ModelError(
-            f"{model_path}: file is damaged or altered (sha256 differs from {manifest_path.name}); "
-            "retrain with: python train.py"
-        )
-    pipeline = _unpickle(model_path, data)
-    _check_versions(model_path, manifest)
-    return Model(pipeline=pipeline, manifest=manifest, path=model_path)
+    if trust:
+        pipeline = _unpickle(folder / MODEL_FILE, _read_checked(folder, MODEL_FILE, manifest))
+        _check_versions(folder / MODEL_FILE, manifest)
+        return Model.from_pipeline(pipeline, manifest, folder / MODEL_FILE)
+    from ._plain import VOCAB_FILE, WEIGHTS_FILE, read_plain
+
+    vocab, weights = (_read_checked(folder, name, manifest) for name in (VOCAB_FILE, WEIGHTS_FILE))
+    try:
+        scorer, _ = read_plain(vocab, weights)
+    except Exception as exc:  # noqa: BLE001 - any failure to read the files means the same to a user
+        raise ModelError(f"{folder}: cannot load the plain model ({type(exc).__name__}: {exc})") from None
+    return Model(scorer, manifest, folder / WEIGHTS_FILE)
+
+
+def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
+    """The bytes of a model file, refused unless they hash to what the manifest says."""
+    path = folder / name
+    files = manifest.get("files")
+    expected = files.get(name, {}).get("sha256") if isinstance(files, dict) else None
+    if expected is None:
+        raise ModelError(f"{folder / MANIFEST_FILE}: manifest lists no {name}; retrain with: python train.py")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model file missing (train one with: python train.py)") from None
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a directory, not a model file") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise ModelError(f"{path}: file is damaged or altered (sha256 differs from {MANIFEST_FILE}); "
+                         "retrain with: python train.py")
+    return data
 
 
 def _check_versions(model_path: Path, manifest: dict[str, Any]) -> None:

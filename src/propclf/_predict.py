@@ -15,7 +15,7 @@ from ._model import Model, default_model_dir, load_model
 from ._segment import Span, normalize, segment
 
 __all__ = ["Prediction", "TaggedSentence", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag", "get_model",
-           "label_spans"]
+           "label_spans", "label_documents"]
 
 #: What a ``model=`` argument accepts: None (the bundled model), a path, or a loaded Model.
 ModelLike = Model | str | os.PathLike[str] | None
@@ -85,16 +85,19 @@ class TaggedSentence:
 
 
 @lru_cache(maxsize=8)
-def _cached(path: Path) -> Model:
-    return load_model(path)
+def _cached(path: Path, trust: bool) -> Model:
+    return load_model(path, trust=trust)
 
 
-def get_model(model: ModelLike = None) -> Model:
-    """Resolve ``model``: a Model is used as is; a path (or None, the bundled model) is loaded once."""
+def get_model(model: ModelLike = None, *, trust: bool = False) -> Model:
+    """Resolve ``model``: a Model is used as is; a path (or None, the bundled model) is loaded once.
+
+    ``trust=True`` loads the scikit-learn pickle instead of the plain model (see ``load_model``).
+    """
     if isinstance(model, Model):
         return model
     path = Path(model) if model is not None else default_model_dir()
-    return _cached(path.resolve())
+    return _cached(path.resolve(), trust)
 
 
 def _decide(probabilities: list[float], min_confidence: float | None) -> tuple[str, dict[str, float]]:
@@ -176,17 +179,30 @@ def find_fragments(document: str, span: Span) -> list[tuple[int, int, str]]:
 def label_spans(document: str, spans: Sequence[Span], model: Model, *, explain: bool = False,
                 min_confidence: float | None = None, first_index: int = 0) -> list[TaggedSentence]:
     """Label already segmented spans of ``document`` (and their quoted fragments) in one batch."""
-    fragments = [find_fragments(document, span) for span in spans]
-    fragment_texts = [text for found in fragments for _, _, text in found]
-    rows = model.predict_proba([span.text for span in spans] + fragment_texts)
+    (tagged,) = label_documents([(document, spans, 0)], model, explain=explain, min_confidence=min_confidence,
+                                first_index=first_index)
+    return tagged
+
+
+def label_documents(documents: Sequence[tuple[str, Sequence[Span], int]], model: Model, *, explain: bool = False,
+                    min_confidence: float | None = None, first_index: int = 0) -> list[list[TaggedSentence]]:
+    """Label the spans of several documents with one model call: (text, spans, shift) each, where
+    ``shift`` is added to the offsets given back. Sentences are numbered from ``first_index`` in each."""
+    fragments = [[find_fragments(text, span) for span in spans] for text, spans, _ in documents]
+    sentence_texts = [span.text for _, spans, _ in documents for span in spans]
+    fragment_texts = [text for found in fragments for each in found for _, _, text in each]
+    rows = model.predict_proba(sentence_texts + fragment_texts)
     decided = [_decide(row, min_confidence) for row in rows]
-    sentence_decisions, fragment_decisions = decided[:len(spans)], iter(decided[len(spans):])
-    explanations = (_explanations(model, [span.text for span in spans], sentence_decisions) if explain
-                    else [None] * len(spans))
+    sentence_decisions, fragment_decisions = iter(decided[:len(sentence_texts)]), iter(decided[len(sentence_texts):])
+    explanations = iter(_explanations(model, sentence_texts, decided[:len(sentence_texts)]) if explain
+                        else [None] * len(sentence_texts))
     tagged = []
-    for index, (span, (label, probabilities), found, explanation) in enumerate(
-            zip(spans, sentence_decisions, fragments, explanations), first_index):
-        parts = tuple(Fragment(start, end, text, *next(fragment_decisions)) for start, end, text in found)
-        tagged.append(TaggedSentence(index, span.start, span.end, span.text, label, probabilities, parts,
-                                     explanation))
+    for (_, spans, shift), found_per_span in zip(documents, fragments):
+        tagged.append([
+            TaggedSentence(index, span.start + shift, span.end + shift, span.text, *next(sentence_decisions),
+                           tuple(Fragment(start + shift, end + shift, text, *next(fragment_decisions))
+                                 for start, end, text in found),
+                           next(explanations))
+            for index, (span, found) in enumerate(zip(spans, found_per_span), first_index)
+        ])
     return tagged

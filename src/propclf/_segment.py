@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Span", "segment", "segment_stream", "normalize", "MAX_SENTENCE_CHARS"]
+__all__ = ["Span", "segment", "segment_stream", "independent_chunks", "normalize", "MAX_SENTENCE_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,3 +345,43 @@ def _safe_cut(buffer: str, spans: list[Span]) -> int:
     limit = len(buffer) * 3 // 4
     space = buffer.rfind(" ", 0, limit)
     return space + 1 if space > 0 else limit
+
+
+def independent_chunks(pieces: Iterable[str], size: int = 1 << 18) -> Iterator[tuple[int, str]]:
+    """Cut text that arrives in pieces into chunks of about ``size`` characters or more that can be
+    segmented apart: (offset, chunk) such that segmenting each chunk and shifting its spans by its
+    offset gives ``segment_stream`` of the whole. This lets separate processes segment one text.
+
+    A chunk ends after a blank line that closes a paragraph ending in a sentence mark, before a
+    paragraph that starts with a capital or a digit: such a blank line always ends a block, and no
+    rule looks across blocks. Text with no such place for STREAM_BUFFER_CHARS is cut where
+    ``segment_stream`` cuts it.
+    """
+    buffer, base, scanned = "", 0, 0
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            cut, scanned = _paragraph_cut(buffer, max(size, scanned))
+            if cut is None and len(buffer) >= STREAM_BUFFER_CHARS:
+                cut = _safe_cut(buffer, segment(buffer))
+            if cut is None:
+                break
+            yield base, buffer[:cut]
+            buffer, base, scanned = buffer[cut:], base + cut, 0
+    if buffer:
+        yield base, buffer
+
+
+def _paragraph_cut(text: str, start: int) -> tuple[int | None, int]:
+    """The first place at or after ``start`` where a blank line surely ends a block, and how far was searched."""
+    for match in _BLANK_LINES.finditer(text, start):
+        after = match.end()
+        if after >= len(text):  # what follows is not read yet
+            return None, match.start()
+        end = match.start()
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        first, last = text[after], text[end - 1] if end else "#"
+        if last in _TERMINAL and (first.isupper() or first.isdigit()):
+            return after, after
+    return None, max(start, len(text) - 2)

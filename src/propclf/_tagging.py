@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
 from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, read_units
 from ._model import Model
-from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_spans
-from ._segment import Span, normalize, segment_stream
+from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_documents
+from ._segment import Span, independent_chunks, normalize, segment
 
-__all__ = ["TaggedRecord", "tag_files", "BATCH_SENTENCES"]
-
-#: Sentences labeled per model call: large enough to amortise, small enough to bound memory.
-BATCH_SENTENCES = 2_000
+__all__ = ["TaggedRecord", "tag_files", "label_chunks", "TASK_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,101 +43,133 @@ def tag_files(
     min_confidence: float | None = None,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = 1,
 ) -> Iterator[TaggedRecord]:
     """Tag every sentence of text files, folders, tables and '-' (stdin), streaming, in input order.
 
     ``options`` says how to read (encoding, table columns...). ``warn`` receives one-line warnings
     (default: ignored); ``progress`` receives the number of input characters done, as they are done.
+    ``jobs`` processes share the work (None: one per core); the records are the same, in the same
+    order, whatever the number. Processes start only once there is more than one task's worth of text.
     """
     _check_confidence(min_confidence)
     options = options or ReadOptions()
     sources = expand_inputs(inputs, options.glob)
     resolved = get_model(model)
-    for source in sources:
-        yield from _tag_source(source, resolved, options, explain, min_confidence, warn or (lambda _: None),
-                               progress or (lambda _: None))
+    tasks = _tasks(sources, options, warn or (lambda _: None))
+    settings = (explain, min_confidence)
+    counted = progress or (lambda _: None)
+    current, index = None, 0
+    for task, labeled in _run(tasks, resolved, settings, jobs):
+        for (unit, chunk), sentences in zip(task, labeled):
+            if unit is not current:
+                current, index = unit, 0
+            for sentence in sentences:
+                yield TaggedRecord(unit.source, _renumbered(sentence, index), unit.row, unit.id, unit.fields)
+                index += 1
+            counted(len(chunk.text))
 
 
-@dataclass
-class _Window:
-    """Consecutive sentences of one unit, with the raw text they span (for quoted fragments)."""
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Text of one unit that is segmented on its own; ``offset`` is where it starts in the unit."""
 
-    unit: TextUnit
     text: str
-    offset: int  # where ``text`` starts in the unit
-    spans: list[Span]
-    first_index: int
+    offset: int
+    is_sentence: bool
 
 
-class _RawText:
-    """The part of a unit's text that has been read but not yet labeled."""
-
-    def __init__(self) -> None:
-        self.text, self.offset = "", 0
-
-    def tee(self, pieces: Iterable[str]) -> Iterator[str]:
-        for piece in pieces:
-            self.text += piece
-            yield piece
-
-    def take(self, start: int, end: int) -> str:
-        """The raw text of [start, end), forgetting everything before ``end``."""
-        taken = self.text[start - self.offset:end - self.offset]
-        self.text, self.offset = self.text[end - self.offset:], end
-        return taken
+#: Characters of input per task: large enough to amortise, small enough to bound memory.
+TASK_CHARS = 1 << 18
 
 
-def _windows(unit: TextUnit, size: int) -> Iterator[_Window]:
-    if unit.is_sentence:
-        text = "".join(unit.pieces)
-        start = len(text) - len(text.lstrip())
-        yield _Window(unit, text, 0, [Span(start, len(text.rstrip()), normalize(text))], 0)
+def _tasks(sources: list[Source], options: ReadOptions,
+           warn: Callable[[str], None]) -> Iterator[list[tuple[TextUnit, _Chunk]]]:
+    """Group the chunks of all units into tasks of about TASK_CHARS characters, in input order."""
+    task: list[tuple[TextUnit, _Chunk]] = []
+    size = 0
+    for source in sources:
+        for unit in read_units(source, options, warn):
+            if unit.is_sentence:
+                chunks: Iterable[_Chunk] = [_Chunk("".join(unit.pieces), 0, True)]
+            else:
+                chunks = (_Chunk(text, offset, False) for offset, text in independent_chunks(unit.pieces, TASK_CHARS))
+            for chunk in chunks:
+                task.append((unit, chunk))
+                size += len(chunk.text)
+                if size >= TASK_CHARS:
+                    yield task
+                    task, size = [], 0
+    if task:
+        yield task
+
+
+def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings: tuple[bool, float | None],
+         jobs: int | None) -> Iterator[tuple[list[tuple[TextUnit, _Chunk]], list[list[TaggedSentence]]]]:
+    """Label every task, in order: here, or in ``jobs`` worker processes (only the chunks travel)."""
+    jobs = jobs or _cores()
+    first = next(tasks, None)
+    second = next(tasks, None) if jobs > 1 else None
+    if second is None:  # a single task (or one job): no processes to start
+        for task in (first, *tasks) if first else ():
+            yield task, label_chunks([chunk for _, chunk in task], model, *settings)
         return
-    raw, spans, index = _RawText(), [], 0
-    for span in segment_stream(raw.tee(unit.pieces)):
-        spans.append(span)
-        if len(spans) >= size:
-            yield _Window(unit, raw.take(spans[0].start, spans[-1].end), spans[0].start, spans, index)
-            index, spans = index + len(spans), []
-    if spans:
-        yield _Window(unit, raw.take(spans[0].start, spans[-1].end), spans[0].start, spans, index)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending: deque[tuple[list[tuple[TextUnit, _Chunk]], Any]] = deque()
+    with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(model, settings)) as pool:
+        for task in chain((first, second), tasks):
+            pending.append((task, pool.submit(_work, [chunk for _, chunk in task])))
+            if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
-def _tag_source(source: Source, model: Model, options: ReadOptions, explain: bool, min_confidence: float | None,
-                warn: Callable[[str], None], progress: Callable[[int], None]) -> Iterator[TaggedRecord]:
-    batch: list[_Window] = []
-    pending = 0
-    for unit in read_units(source, options, warn):
-        for window in _windows(unit, BATCH_SENTENCES):
-            batch.append(window)
-            pending += len(window.spans)
-            progress(len(window.text))
-            if pending >= BATCH_SENTENCES:
-                yield from _label_batch(batch, model, explain, min_confidence)
-                batch, pending = [], 0
-    yield from _label_batch(batch, model, explain, min_confidence)
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _label_batch(batch: list[_Window], model: Model, explain: bool,
-                 min_confidence: float | None) -> Iterator[TaggedRecord]:
-    """One model call for many windows: their texts are joined, and offsets shifted there and back."""
-    if not batch:
-        return
-    joined, shifted, owners = [], [], []
-    length = 0
-    for window in batch:
-        shift = length - window.offset
-        joined.append(window.text + "\n\n")
-        length += len(window.text) + 2
-        shifted.extend(Span(s.start + shift, s.end + shift, s.text) for s in window.spans)
-        owners.extend((window, shift, window.first_index + i) for i in range(len(window.spans)))
-    tagged = label_spans("".join(joined), shifted, model, explain=explain, min_confidence=min_confidence)
-    for sentence, (window, shift, index) in zip(tagged, owners):
-        unit = window.unit
-        yield TaggedRecord(unit.source, _unshift(sentence, shift, index), unit.row, unit.id, unit.fields)
+_worker: dict[str, Any] = {}
 
 
-def _unshift(sentence: TaggedSentence, shift: int, index: int) -> TaggedSentence:
-    fragments = tuple(replace(f, start=f.start - shift, end=f.end - shift) for f in sentence.fragments)
-    return replace(sentence, index=index, start=sentence.start - shift, end=sentence.end - shift,
-                   fragments=fragments)
+def _start_worker(model: Model, settings: tuple[bool, float | None]) -> None:
+    _worker.update(model=model, settings=settings)
+    # A worker whose parent was killed would wait forever to send its result back: leave instead.
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _work(chunks: list[_Chunk]) -> list[list[TaggedSentence]]:
+    return label_chunks(chunks, _worker["model"], *_worker["settings"])
+
+
+def label_chunks(chunks: list[_Chunk], model: Model, explain: bool,
+                 min_confidence: float | None) -> list[list[TaggedSentence]]:
+    """Segment and label chunks in one model call; offsets are into each chunk's unit, indexes count
+    from 0 in each chunk."""
+    return label_documents([(chunk.text, _spans(chunk), chunk.offset) for chunk in chunks], model,
+                           explain=explain, min_confidence=min_confidence)
+
+
+def _spans(chunk: _Chunk) -> list[Span]:
+    if chunk.is_sentence:
+        start = len(chunk.text) - len(chunk.text.lstrip())
+        return [Span(start, len(chunk.text.rstrip()), normalize(chunk.text))]
+    return segment(chunk.text)
+
+
+def _renumbered(sentence: TaggedSentence, index: int) -> TaggedSentence:
+    if sentence.index == index:
+        return sentence
+    return TaggedSentence(index, sentence.start, sentence.end, sentence.text, sentence.label, sentence.probabilities,
+                          sentence.fragments, sentence.explanation)

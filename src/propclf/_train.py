@@ -251,7 +251,7 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
         "versions": _versions(),
         "evaluation": evaluation,
     }
-    model_path = save_model(pipeline, manifest, out)
+    model_path = save_model(pipeline, manifest, out, check_texts=corpus.texts)
     from ._model import load_model
 
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,8 +49,15 @@ _jobs_option = click.option("--jobs", default=-1, show_default=True, type=int,
 _report_option = click.option("--report", default="models/report", show_default=True,
                               help="Folder for the evaluation report (REPORT.md and figures).")
 _no_report_option = click.option("--no-report", is_flag=True, help="Skip the report (baselines, curves, figures).")
-_model_option = click.option("--model", "model_path",
-                             help="A model folder or .joblib file (default: the bundled model).")
+
+
+def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--model and --trust-pickle, for every command that uses a model."""
+    command = click.option("--trust-pickle", is_flag=True,
+                           help="Load the model's scikit-learn pickle instead of its plain files. A pickle can "
+                                "run any code when loaded: only for a model from a source you trust.")(command)
+    return click.option("--model", "model_path",
+                        help="A model folder (default: the bundled model).")(command)
 
 
 @cli.command("train")
@@ -71,8 +79,8 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
     click.echo(format_evaluation(manifest["evaluation"]))
     settings = manifest["hyperparameters"]
     click.echo(f"\nChosen by cross-validation: features={settings['features']}, C={settings['C']}")
-    click.echo(f"Saved {result.model_path} (sha256 {manifest['sha256'][:12]}...) and its manifest "
-               f"{result.model_path.with_suffix('.json')}")
+    files = ", ".join(f"{name} (sha256 {entry['sha256'][:12]}...)" for name, entry in manifest["files"].items())
+    click.echo(f"Saved to {result.model_path.parent}: {files}, and the manifest propclf.json")
     if report:
         click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
 
@@ -101,7 +109,7 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
                    "With --output, the file's extension decides when this is not given.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Write to this file (atomically: it appears only when complete) instead of standard output.")
-@_model_option
+@_model_options
 @click.option("--glob", default="*.txt,*.md", show_default=True,
               help="File patterns to take from folders (searched recursively), comma-separated.")
 @click.option("--text-column", default="text", show_default=True,
@@ -117,21 +125,24 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
 @click.option("--explain", is_flag=True, help="Add the n-grams that drove each label (jsonl; html always has them).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on standard error (default: when it is a terminal).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Processes to tag with (default: one per core). The output is the same for any number.")
 def predict_command(inputs: Sequence[str], output_format: str | None, output: str | None, model_path: str | None,
-                    glob: str, text_column: str, id_column: str | None, rows: str, encoding: str, errors: str,
-                    min_confidence: float | None, explain: bool, progress: bool | None) -> None:
+                    trust_pickle: bool, glob: str, text_column: str, id_column: str | None, rows: str, encoding: str,
+                    errors: str, min_confidence: float | None, explain: bool, progress: bool | None,
+                    jobs: int | None) -> None:
     """Tag every sentence of INPUTS: text or Markdown files, folders, .csv/.tsv/.jsonl tables, '-' for stdin."""
     options = ReadOptions(encoding=encoding, errors=errors, text_column=text_column, id_column=id_column,
                           rows=rows, glob=glob)
     output_format = output_format or _default_format(output)
     sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
-    model = get_model(model_path)
+    model = get_model(model_path, trust=trust_pickle)
     bar = _progress_bar(sources, progress)
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
         # The sources are already expanded: pass their names so folders are not walked twice.
         records = tag_files([source.name for source in sources], model=model, options=options,
                             explain=explain or output_format == "html",
-                            min_confidence=min_confidence, warn=_warn, progress=bar.update)
+                            min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs)
         write_records(records, out, output_format, extra_columns=_table_columns(sources, options))
     if output:
         click.echo(f"Wrote {output}", err=True)
@@ -201,12 +212,13 @@ def _table_columns(sources: list, options: ReadOptions) -> list[str]:
               help="How many suspects to print.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also write every suspect to this CSV file, to review in a spreadsheet.")
-@_model_option
-def audit_command(data: str, seed: int, folds: int, top: int, output: str | None, model_path: str | None) -> None:
+@_model_options
+def audit_command(data: str, seed: int, folds: int, top: int, output: str | None, model_path: str | None,
+                  trust_pickle: bool) -> None:
     """List rows of the corpus that are likely mislabeled (confident learning on out-of-fold probabilities)."""
     import csv
 
-    settings = get_model(model_path).manifest.get("hyperparameters")
+    settings = get_model(model_path, trust=trust_pickle).manifest.get("hyperparameters")
     suspects = audit(data, seed=seed, folds=folds, hyperparameters=settings)
     if output:  # the file first: it is the complete list, the screen shows the top
         with atomic_writer(output) as handle:
@@ -259,10 +271,10 @@ _HELP_LINE = "[a/Enter] accept  [s]logan  [c]ritique  [n]eutral  [k] skip  [u]nd
 @click.option("--n", "count", default=200, show_default=True, type=click.IntRange(1), help="How many to export.")
 @click.option("--import", "import_path", type=click.Path(dir_okay=False),
               help="Instead of asking, validate a filled-in export and append its labels.")
-@_model_option
+@_model_options
 def label_command(documents: Sequence[str], into: str | None, corpus: str, annotator: str | None, order: str,
                   retrain_every: int, context: bool, export_queue: str | None, count: int, import_path: str | None,
-                  model_path: str | None) -> None:
+                  model_path: str | None, trust_pickle: bool) -> None:
     """Label the sentences of DOCUMENTS one at a time, least sure first; every answer is saved at once."""
     from ._label import LabelSession, default_annotator
 
@@ -270,7 +282,8 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
         raise click.UsageError("give at least one document to label")
     annotator = annotator or default_annotator()
     into = into or str(Path(corpus) / f"label-{annotator}.csv")
-    session = LabelSession(list(documents), into, model=get_model(model_path), corpus=corpus, annotator=annotator,
+    model = get_model(model_path, trust=trust_pickle)
+    session = LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
                            order=order, retrain_every=retrain_every)
     if export_queue:
         written = session.export_queue(export_queue, count)
@@ -333,12 +346,12 @@ def _read_key(interactive: bool) -> str | None:
 
 @cli.command("explain")
 @click.argument("sentence")
-@_model_option
+@_model_options
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100),
               help="How many n-grams to show.")
-def explain_command(sentence: str, model_path: str | None, top: int) -> None:
+def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, top: int) -> None:
     """Say why SENTENCE gets its label: the n-grams that pushed it there, with their weights."""
-    model = get_model(model_path)
+    model = get_model(model_path, trust=trust_pickle)
     result = predict(sentence, model=model)
     (explanation,) = model.explain([sentence], [result.label], top=top)
     click.echo(f"{result.label}  " + "  ".join(f"{k} {v:.3f}" for k, v in result.probabilities.items()))
@@ -348,12 +361,12 @@ def explain_command(sentence: str, model_path: str | None, top: int) -> None:
 
 
 @cli.command("inspect")
-@_model_option
+@_model_options
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1, 200),
               help="How many features to show per label.")
-def inspect_command(model_path: str | None, top: int) -> None:
+def inspect_command(model_path: str | None, trust_pickle: bool, top: int) -> None:
     """Show the model: what it was trained on, and the strongest features of each label."""
-    model = get_model(model_path)
+    model = get_model(model_path, trust=trust_pickle)
     manifest = model.manifest
     data = manifest.get("training_data", {})
     settings = manifest.get("hyperparameters", {})

@@ -1,0 +1,349 @@
+"""The plain model: TF-IDF features and logistic-regression scores from plain data, with NumPy alone.
+
+Training exports the fitted scikit-learn pipeline to two files that hold data, never code:
+``propclf.vocab.json`` (the settings and, per feature set, its terms in column order) and
+``propclf.weights.npz`` (per feature set its idf, then the coefficients and intercepts, rows in
+LABELS order; read with ``allow_pickle=False``). ``PlainScorer`` rebuilds the pipeline's features
+from them exactly (tests compare probabilities to 1e-9), without importing scikit-learn: loading
+is safe, and the command line starts fast (NumPy only: importing SciPy's sparse matrices alone
+takes longer than all the rest of a one-sentence run).
+
+Speed comes from counting n-grams for a whole batch at once in NumPy instead of one Python string
+per n-gram: characters become small integers, and a table per n-gram length (a trie laid out as
+arrays) maps a window of characters, or a run of token ids, to its column in one gather.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from itertools import chain, repeat
+from typing import Any
+
+import numpy as np
+
+from ._labels import LABELS
+
+__all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "Rows", "PlainScorer", "export_plain", "read_plain"]
+
+#: Bumped when the plain layout changes.
+PLAIN_FORMAT = 1
+VOCAB_FILE = "propclf.vocab.json"
+WEIGHTS_FILE = "propclf.weights.npz"
+# scikit-learn settings the plain scorer reproduces; export refuses a pipeline that needs others.
+_SUPPORTED = {"input": "content", "lowercase": True, "preprocessor": None, "tokenizer": None, "stop_words": None,
+              "strip_accents": None, "binary": False, "norm": "l2", "use_idf": True}
+
+
+@dataclass
+class Rows:
+    """Sparse rows in SciPy's CSR layout, without SciPy: row i has values ``data[indptr[i]:indptr[i + 1]]``
+    at columns ``indices[...]`` (sorted within the row)."""
+
+    data: Any
+    indices: Any
+    indptr: Any
+    shape: tuple[int, int]
+
+    def row_ids(self) -> Any:
+        """The row of every stored value."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def toarray(self) -> Any:
+        dense = np.zeros(self.shape)
+        dense[self.row_ids(), self.indices] = self.data
+        return dense
+
+
+class _CharTrie:
+    """Columns of the character n-grams of one vocabulary, as arrays indexed by character codes.
+
+    ``step[d][node, code]`` is the node of a window of ``d`` characters, given the node of its
+    first ``d - 1`` characters and the code of its last (node 0: no term starts like this);
+    ``column[d][node]`` is the window's column, or -1. Depth 1 nodes are the codes themselves.
+    Built with array operations, not a loop over terms, to keep loading fast.
+    """
+
+    def __init__(self, terms: list[str]) -> None:
+        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        self.max_n = int(lengths.max()) if len(terms) else 1
+        points = np.frombuffer("".join(t.ljust(self.max_n) for t in terms).encode("utf-32-le", "surrogatepass"),
+                               dtype=np.uint32).reshape(len(terms), self.max_n).astype(np.int64)
+        inside = np.arange(self.max_n) < lengths[:, None]
+        alphabet = np.unique(points[inside])
+        width = len(alphabet) + 1
+        if width ** self.max_n >= 2 ** 62:
+            raise ValueError(f"{len(alphabet)} characters in n-grams up to {self.max_n} do not fit 64-bit keys")
+        self.lookup = np.zeros(int(alphabet.max()) + 1 if len(alphabet) else 1, dtype=np.int64)
+        self.lookup[alphabet] = np.arange(1, width)
+        codes = np.where(inside, self.lookup[np.where(inside, points, 0)], 0)
+        self.step: list[Any] = [None, None]
+        self.column: list[Any] = [None, np.full(width, -1, dtype=np.int64)]
+        parents = np.arange(width)  # depth 1: node = code; a node's key is its prefix in base ``width``
+        key = np.zeros(len(terms), dtype=np.int64)
+        for depth in range(1, self.max_n + 1):
+            key = key * width + codes[:, depth - 1]
+            if depth > 1:
+                nodes, node_of = np.unique(key[lengths >= depth], return_inverse=True)
+                table = np.zeros((len(parents) + 1, width), dtype=np.int32)
+                parent = np.searchsorted(parents, nodes // width) + (depth > 2)
+                table[parent, nodes % width] = np.arange(1, len(nodes) + 1)
+                self.step.append(table)
+                self.column.append(np.full(len(nodes) + 1, -1, dtype=np.int64))
+                full_node = np.zeros(len(terms), dtype=np.int64)
+                full_node[lengths >= depth] = node_of.ravel() + 1
+                parents = nodes
+            else:
+                full_node = key
+            ends = np.flatnonzero(lengths == depth)
+            self.column[depth][full_node[ends]] = ends
+
+    def codes(self, text: str) -> tuple[Any, Any]:
+        """The code points of ``text``, and each as its code here (0: a character no term contains)."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        known = points < len(self.lookup)
+        return points, np.where(known, self.lookup[np.where(known, points, 0)], 0)
+
+
+@dataclass
+class _FeatureSet:
+    """One TF-IDF vectorizer of the pipeline: its settings, terms in column order, and idf."""
+
+    name: str
+    analyzer: str
+    ngram_range: tuple[int, int]
+    token_pattern: str | None
+    sublinear_tf: bool
+    terms: list[str]
+    idf: Any
+
+    def __post_init__(self) -> None:
+        if self.analyzer == "char_wb":
+            self._trie = _CharTrie(self.terms)
+        elif self.analyzer == "word":
+            self._prepare_words()
+        else:
+            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+
+    def _prepare_words(self) -> None:
+        self._pattern = re.compile(self.token_pattern or r"(?u)\b\w\w+\b")
+        split = [term.split(" ") for term in self.terms]
+        tokens = sorted(set(chain.from_iterable(split)))
+        self._token_id = dict(zip(tokens, range(1, len(tokens) + 1)))
+        self._base = len(tokens) + 1
+        low, high = self.ngram_range
+        if self._base ** high >= 2 ** 62:
+            raise ValueError(f"word n-grams up to {high} over {len(tokens)} tokens do not fit 64-bit keys")
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        ids = np.fromiter(map(self._token_id.__getitem__, chain.from_iterable(split)), dtype=np.int64,
+                          count=int(lengths.sum()))
+        first = np.cumsum(lengths) - lengths
+        # Per n-gram length: its keys (token ids as digits in base ``_base``), sorted, and their columns.
+        self._keys: dict[int, tuple[Any, Any]] = {}
+        for n in range(low, high + 1):
+            columns = np.flatnonzero(lengths == n)
+            keys = np.zeros(len(columns), dtype=np.int64)
+            for j in range(n):
+                keys = keys * self._base + ids[first[columns] + j]
+            order = np.argsort(keys, kind="stable")
+            self._keys[n] = (keys[order], columns[order])
+
+    def counts(self, lowered: list[str]) -> Any:
+        """Term counts, one CSR row per (lower-cased) text, columns sorted."""
+        width = len(self.terms)
+        # Each hit as one integer, text * width + column: one sort groups the hits of a text by column.
+        dtype = np.int32 if len(lowered) * max(width, 1) < 2 ** 31 else np.int64
+        hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
+            self._word_hits(lowered, width, dtype)
+        hits.sort()
+        first = np.ones(len(hits), dtype=bool)
+        np.not_equal(hits[1:], hits[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(hits))).astype(np.float64)
+        rows, columns = np.divmod(hits[starts], width) if width else (hits[starts], hits[starts])
+        indptr = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(lowered)), out=indptr[1:])
+        return Rows(counts, columns.astype(np.int64), indptr, (len(lowered), width))
+
+    def _char_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
+        # scikit-learn's char_wb: every word (split on white space) padded with one space each side,
+        # then every window of n characters inside one padded word. The words of all texts are laid
+        # end to end; a double space can only be the seam between two padded words.
+        padded = [" " + "  ".join(words) + " " if words else "" for words in map(str.split, lowered)]
+        stream = "".join(padded)
+        points, codes = self._trie.codes(stream)
+        size = len(codes)
+        if not size:
+            return np.zeros(0, dtype=dtype)
+        document = np.repeat(np.arange(len(lowered)), [len(p) for p in padded])
+        seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
+        starts = np.concatenate(([0], seam))
+        ends = np.append(starts[1:], size)
+        word_end = np.repeat(ends, ends - starts)
+        position = np.arange(size)
+        low, high = self.ngram_range
+        hits = []
+        node = codes
+        for n in range(1, min(high, self._trie.max_n, size) + 1):
+            if n > 1:
+                node = self._trie.step[n][node[:-1], codes[n - 1:]]
+            if n >= low:
+                column = self._trie.column[n][node]
+                hit = (column >= 0) & (position[:len(node)] + n <= word_end[:len(node)])
+                hits.append((document[:len(node)][hit] * width + column[hit]).astype(dtype))
+        return _joined(hits, dtype)
+
+    def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
+        findall, get = self._pattern.findall, self._token_id.get
+        tokens = [findall(text) for text in lowered]
+        flat = list(chain.from_iterable(tokens))
+        ids = np.fromiter(map(get, flat, repeat(0)), dtype=np.int64, count=len(flat))
+        document = np.repeat(np.arange(len(lowered)), [len(t) for t in tokens])
+        hits = []
+        key = np.zeros(len(ids), dtype=np.int64)
+        known = np.ones(len(ids), dtype=bool)
+        low, high = self.ngram_range
+        for n in range(1, min(high, len(ids)) + 1):
+            # key[i] encodes tokens i .. i+n-1; a window is valid inside one text, of known tokens.
+            key = key[:len(ids) - n + 1] * self._base + ids[n - 1:]
+            known = known[:len(ids) - n + 1] & (ids[n - 1:] > 0) & (document[n - 1:] == document[:len(ids) - n + 1])
+            if n >= low:
+                keys, cols = self._keys[n]
+                at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+                hit = known & (keys[at] == key) if len(keys) else np.zeros(len(key), dtype=bool)
+                hits.append((document[:len(key)][hit] * width + cols[at[hit]]).astype(dtype))
+        return _joined(hits, dtype)
+
+    def transform(self, lowered: list[str]) -> Any:
+        """TF-IDF rows: (1 + log count if sublinear) * idf, each row scaled to unit length."""
+        matrix = self.counts(lowered)
+        if self.sublinear_tf:
+            np.log(matrix.data, out=matrix.data)
+            matrix.data += 1
+        matrix.data *= self.idf[matrix.indices]
+        row = matrix.row_ids()
+        norms = np.sqrt(np.bincount(row, weights=matrix.data ** 2, minlength=matrix.shape[0]))
+        norms[norms == 0] = 1
+        matrix.data /= norms[row]
+        return matrix
+
+    @staticmethod
+    def scores(matrix: Rows, weights: Any) -> Any:
+        """matrix . weights, with ``weights`` this set's (terms x labels) block: (texts x labels)."""
+        scores = np.zeros((matrix.shape[0], weights.shape[1]))
+        filled = np.diff(matrix.indptr) > 0
+        if filled.any():
+            terms = weights[matrix.indices] * matrix.data[:, None]
+            scores[filled] = np.add.reduceat(terms, matrix.indptr[:-1][filled], axis=0)
+        return scores
+
+
+def _joined(parts: list[Any], dtype: Any) -> Any:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+class PlainScorer:
+    """The pipeline's features and linear scores, from plain data."""
+
+    def __init__(self, settings: dict[str, Any], arrays: dict[str, Any]) -> None:
+        self.feature_sets = [
+            _FeatureSet(name=spec["name"], analyzer=spec["analyzer"], ngram_range=tuple(spec["ngram_range"]),
+                        token_pattern=spec.get("token_pattern"), sublinear_tf=bool(spec["sublinear_tf"]),
+                        terms=list(spec["terms"]), idf=np.asarray(arrays[f"idf_{spec['name']}"], dtype=np.float64))
+            for spec in settings["features"]
+        ]
+        self.coef = np.asarray(arrays["coef"], dtype=np.float64)
+        self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
+        width = sum(len(f.terms) for f in self.feature_sets)
+        if self.coef.shape != (len(LABELS), width) or self.intercept.shape != (len(LABELS),):
+            raise ValueError(f"weights of shape {self.coef.shape} do not fit {width} features and {len(LABELS)} labels")
+        for feature_set in self.feature_sets:
+            if feature_set.idf.shape != (len(feature_set.terms),):
+                raise ValueError(f"idf of {feature_set.name!r} does not fit its {len(feature_set.terms)} terms")
+        # Per feature set, its coefficients as (terms x labels), so one gather fetches a term's row.
+        edges = np.cumsum([0] + [len(f.terms) for f in self.feature_sets])
+        self._weights = [np.ascontiguousarray(self.coef[:, a:b].T) for a, b in zip(edges[:-1], edges[1:])]
+
+    def transform(self, texts: list[str]) -> Rows:
+        """The TF-IDF features, feature sets side by side as in the pipeline."""
+        lowered = [text.lower() for text in texts]
+        parts = [f.transform(lowered) for f in self.feature_sets]
+        offsets = np.cumsum([0] + [len(f.terms) for f in self.feature_sets])
+        rows = np.concatenate([part.row_ids() for part in parts])
+        order = np.argsort(rows, kind="stable")  # by text, and within a text by feature set
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+        return Rows(np.concatenate([part.data for part in parts])[order],
+                    np.concatenate([part.indices + offset for part, offset in zip(parts, offsets)])[order],
+                    indptr, (len(texts), int(offsets[-1])))
+
+    def decision(self, texts: list[str]) -> Any:
+        """Linear scores (texts x labels): features . coef.T + intercept, one feature set at a time."""
+        lowered = [text.lower() for text in texts]
+        total = np.tile(self.intercept, (len(texts), 1))
+        for feature_set, weights in zip(self.feature_sets, self._weights):
+            total += feature_set.scores(feature_set.transform(lowered), weights)
+        return total
+
+    def feature_names(self) -> list[str]:
+        return [term if f.analyzer == "word" else repr(term) for f in self.feature_sets for term in f.terms]
+
+
+def _check_vectorizer(name: str, vectorizer: Any) -> dict[str, Any]:
+    params = vectorizer.get_params()
+    for key, wanted in _SUPPORTED.items():
+        if params.get(key) != wanted:
+            raise ValueError(f"the plain model cannot reproduce {name}: {key}={params.get(key)!r}")
+    if params["analyzer"] not in ("word", "char_wb"):
+        raise ValueError(f"the plain model cannot reproduce {name}: analyzer={params['analyzer']!r}")
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return {"name": name, "analyzer": params["analyzer"], "ngram_range": list(params["ngram_range"]),
+            "token_pattern": params["token_pattern"] if params["analyzer"] == "word" else None,
+            "sublinear_tf": params["sublinear_tf"], "terms": terms}
+
+
+def export_plain(pipeline: Any, temperature: float | None) -> dict[str, bytes]:
+    """The plain files of a fitted pipeline: {file name: bytes}, the same bytes for the same model."""
+    features, classifier = pipeline.named_steps["features"], pipeline.named_steps["classifier"]
+    order = [list(classifier.classes_).index(label) for label in LABELS]
+    specs, arrays = [], {}
+    for name, vectorizer in features.transformer_list:
+        specs.append(_check_vectorizer(name, vectorizer))
+        arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    arrays["coef"] = np.asarray(classifier.coef_, dtype=np.float64)[order]
+    arrays["intercept"] = np.asarray(classifier.intercept_, dtype=np.float64)[order]
+    settings = {"format": PLAIN_FORMAT, "labels": list(LABELS), "temperature": temperature, "features": specs}
+    vocab = json.dumps(settings, ensure_ascii=False, indent=0).encode("utf-8")
+    return {VOCAB_FILE: vocab, WEIGHTS_FILE: _npz_bytes(arrays)}
+
+
+def _npz_bytes(arrays: dict[str, Any]) -> bytes:
+    """An .npz archive with fixed timestamps (numpy's own stamps the time of writing)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+def read_plain(vocab: bytes, weights: bytes) -> tuple[PlainScorer, float | None]:
+    """Rebuild the scorer (and the calibration temperature) from the two files' bytes.
+
+    Raises ValueError (damaged or foreign files); nothing here can run code.
+    """
+    settings = json.loads(vocab.decode("utf-8"))
+    if not isinstance(settings, dict) or settings.get("format") != PLAIN_FORMAT:
+        raise ValueError(f"plain model format {settings.get('format') if isinstance(settings, dict) else None!r} "
+                         f"is not {PLAIN_FORMAT}")
+    if settings.get("labels") != list(LABELS):
+        raise ValueError(f"labels {settings.get('labels')!r} are not {list(LABELS)}")
+    with np.load(io.BytesIO(weights), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return PlainScorer(settings, arrays), settings.get("temperature")
