@@ -69,3 +69,19 @@ def test_killed_parallel_run_leaves_no_worker_behind(tmp_path: Path):
     kill_when(process, started)
     gone, alive = psutil.wait_procs(workers, timeout=15)
     assert not alive, f"workers still running after their parent was killed: {[p.pid for p in alive]}"
+
+
+def test_an_output_over_a_labels_file_keeps_a_backup(tmp_path: Path, capsys):
+    """No command rewrites labeled data without a copy, even when --output points at it by mistake."""
+    from propclf.cli import main
+
+    labels = tmp_path / "authored.csv"
+    shutil.copyfile(DATA / "authored.csv", labels)
+    original = labels.read_bytes()
+    assert main(["predict", "--format", "csv", "-o", str(labels), str(RAW / "000_c312eb8dd21f1c61.txt")]) == 0
+    (backup,) = tmp_path.glob("authored.csv.*.bak")
+    assert backup.read_bytes() == original
+    other = tmp_path / "tags.csv"
+    assert main(["predict", "--format", "csv", "-o", str(other), str(RAW / "000_c312eb8dd21f1c61.txt")]) == 0
+    assert main(["predict", "--format", "csv", "-o", str(other), str(RAW / "000_c312eb8dd21f1c61.txt")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["authored.csv", backup.name, "tags.csv"]

@@ -227,7 +227,7 @@ def test_format_follows_output_extension(tmp_path: Path, capsys):
 
 def test_output_to_a_directory_is_refused(tmp_path: Path, capsys):
     code, _, err = run(capsys, "predict", "-o", str(tmp_path), str(SEED))
-    assert code == 2 and "is a directory" in err
+    assert (code, err) == (1, f"Error: {tmp_path}: is a directory; --output needs a file name\n")
 
 
 def test_interrupted_output_leaves_nothing_behind(tmp_path: Path, monkeypatch, capsys):

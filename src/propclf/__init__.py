@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._dask import DaskResult, tag_with_dask
 from ._errors import CorpusError, InputError, ModelError, ModelVersionWarning, PropclfError
 from ._inputs import ReadOptions
 from ._labels import LABELS
@@ -36,6 +37,7 @@ __all__ = [
     "predict",
     "tag",
     "tag_files",
+    "tag_with_dask",
     "write_records",
     "segment",
     "segment_stream",
@@ -49,6 +51,7 @@ __all__ = [
     "TaggedSentence",
     "Fragment",
     "TaggedRecord",
+    "DaskResult",
     "ReadOptions",
     "Span",
     "Model",

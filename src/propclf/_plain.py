@@ -141,9 +141,13 @@ class _FeatureSet:
         ids = np.fromiter(map(self._token_id.__getitem__, chain.from_iterable(split)), dtype=np.int64,
                           count=int(lengths.sum()))
         first = np.cumsum(lengths) - lengths
-        # Per n-gram length: its keys (token ids as digits in base ``_base``), sorted, and their columns.
+        # Single tokens: a token id's column, or -1. Longer n-grams, per length: their keys (token ids
+        # as digits in base ``_base``), sorted, and their columns.
+        self._unigram = np.full(self._base, -1, dtype=np.int64)
+        single = np.flatnonzero(lengths == 1)
+        self._unigram[ids[first[single]]] = single
         self._keys: dict[int, tuple[Any, Any]] = {}
-        for n in range(low, high + 1):
+        for n in range(max(low, 2), high + 1):
             columns = np.flatnonzero(lengths == n)
             keys = np.zeros(len(columns), dtype=np.int64)
             for j in range(n):
@@ -182,8 +186,8 @@ class _FeatureSet:
         seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
         starts = np.concatenate(([0], seam))
         ends = np.append(starts[1:], size)
-        word_end = np.repeat(ends, ends - starts)
-        position = np.arange(size)
+        room = np.repeat(ends, ends - starts) - np.arange(size)  # characters left in the padded word
+        base = document * width  # a hit is text * width + column
         low, high = self.ngram_range
         hits = []
         node = codes
@@ -192,8 +196,8 @@ class _FeatureSet:
                 node = self._trie.step[n][node[:-1], codes[n - 1:]]
             if n >= low:
                 column = self._trie.column[n][node]
-                hit = (column >= 0) & (position[:len(node)] + n <= word_end[:len(node)])
-                hits.append((document[:len(node)][hit] * width + column[hit]).astype(dtype))
+                hit = (column >= 0) & (room[:len(node)] >= n)
+                hits.append((base[:len(node)][hit] + column[hit]).astype(dtype))
         return _joined(hits, dtype)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
@@ -210,7 +214,11 @@ class _FeatureSet:
             # key[i] encodes tokens i .. i+n-1; a window is valid inside one text, of known tokens.
             key = key[:len(ids) - n + 1] * self._base + ids[n - 1:]
             known = known[:len(ids) - n + 1] & (ids[n - 1:] > 0) & (document[n - 1:] == document[:len(ids) - n + 1])
-            if n >= low:
+            if n == 1 and low == 1:  # a token's column is one look-up away
+                columns = self._unigram[ids]
+                hit = columns >= 0
+                hits.append((document[hit] * width + columns[hit]).astype(dtype))
+            elif n >= low:
                 keys, cols = self._keys[n]
                 at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
                 hit = known & (keys[at] == key) if len(keys) else np.zeros(len(key), dtype=bool)

@@ -68,13 +68,41 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: The header that makes a CSV file labeled data (see _corpus.COLUMNS).
+_LABELS_HEADER = b"id,text,label,source,start,end,group"
+
+
+def backup_labels(path: Path) -> Path | None:
+    """Before labeled data is replaced, copy it to ``NAME.YYYYmmddTHHMMSS.bak`` beside it.
+
+    No command means to overwrite a labels file, but an ``--output`` can point at one by mistake;
+    the labels are then still there. Returns the backup's path, or None for any other file.
+    """
+    import shutil
+    import time
+
+    try:
+        with path.open("rb") as handle:
+            header = handle.readline(len(_LABELS_HEADER) + 3).removeprefix(b"\xef\xbb\xbf")
+    except OSError:
+        return None
+    if not header.startswith(_LABELS_HEADER):
+        return None
+    backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}.bak")
+    counter = 1
+    while backup.exists():
+        backup, counter = path.with_name(f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}-{counter}.bak"), counter + 1
+    shutil.copy2(path, backup)
+    return backup
+
+
 @contextmanager
 def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[Any]:
     """Stream into a temporary file beside ``path``, fsync, and rename it into place only on success.
 
     A crash at any moment leaves either the old file or the new one, never half of one; if the block
     raises, ``path`` keeps its old content and the temporary file is removed (after a kill, a hidden
-    ``.NAME.*.tmp`` may remain; it is never ``path``).
+    ``.NAME.*.tmp`` may remain; it is never ``path``). A labeled-data file is backed up first.
     """
     path = Path(path)
     if path.is_dir():
@@ -88,6 +116,7 @@ def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        backup_labels(path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

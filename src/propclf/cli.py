@@ -104,11 +104,13 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
 
 @cli.command("predict")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--format", "output_format", type=click.Choice(FORMATS),
+@click.option("--format", "output_format", type=click.Choice([*FORMATS, "parquet"]),
               help="table (default on a terminal), csv (default otherwise), jsonl, or html (one page). "
-                   "With --output, the file's extension decides when this is not given.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write to this file (atomically: it appears only when complete) instead of standard output.")
+                   "With --output, the file's extension decides when this is not given. "
+                   "--engine dask writes csv, jsonl or parquet parts.")
+@click.option("--output", "-o", type=click.Path(),
+              help="Write to this file (atomically: it appears only when complete) instead of standard output; "
+                   "with --engine dask, the folder for the part files.")
 @_model_options
 @click.option("--glob", default="*.txt,*.md", show_default=True,
               help="File patterns to take from folders (searched recursively), comma-separated.")
@@ -127,13 +129,32 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
               help="Show a progress bar on standard error (default: when it is a terminal).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Processes to tag with (default: one per core). The output is the same for any number.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: this machine, --jobs processes. dask: a Dask cluster, one output file per partition "
+                   "in the --output folder.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --engine dask: the scheduler to use (tcp://host:8786); without it a local cluster is started.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="With --engine dask: the local cluster's workers (default: one per core), or with --scheduler "
+                   "how many workers to wait for.")
+@click.option("--partition-mb", type=click.FloatRange(min=0, min_open=True), default=64, show_default=True,
+              help="With --engine dask: text files larger than this are split into partitions.")
 def predict_command(inputs: Sequence[str], output_format: str | None, output: str | None, model_path: str | None,
                     trust_pickle: bool, glob: str, text_column: str, id_column: str | None, rows: str, encoding: str,
                     errors: str, min_confidence: float | None, explain: bool, progress: bool | None,
-                    jobs: int | None) -> None:
+                    jobs: int | None, engine: str, scheduler: str | None, workers: int | None,
+                    partition_mb: float) -> None:
     """Tag every sentence of INPUTS: text or Markdown files, folders, .csv/.tsv/.jsonl tables, '-' for stdin."""
     options = ReadOptions(encoding=encoding, errors=errors, text_column=text_column, id_column=id_column,
                           rows=rows, glob=glob)
+    if engine == "dask":
+        if jobs is not None:
+            raise click.UsageError("--jobs is for --engine local; with dask, use --workers")
+        _predict_with_dask(inputs, output, output_format or "csv", options, get_model(model_path, trust=trust_pickle),
+                           min_confidence, explain, scheduler, workers, partition_mb)
+        return
+    if scheduler or workers or output_format == "parquet":
+        raise click.UsageError("--scheduler, --workers and --format parquet need --engine dask")
     output_format = output_format or _default_format(output)
     sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
     model = get_model(model_path, trust=trust_pickle)
@@ -146,6 +167,22 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
         write_records(records, out, output_format, extra_columns=_table_columns(sources, options))
     if output:
         click.echo(f"Wrote {output}", err=True)
+
+
+def _predict_with_dask(inputs: Sequence[str], output: str | None, output_format: str, options: ReadOptions,
+                       model: Any, min_confidence: float | None, explain: bool, scheduler: str | None,
+                       workers: int | None, partition_mb: float) -> None:
+    from ._dask import PART_FORMATS, tag_with_dask
+
+    if not output:
+        raise click.UsageError("--engine dask needs --output DIR: a folder for the part files")
+    if output_format not in PART_FORMATS:
+        raise click.UsageError(f"--engine dask writes {', '.join(PART_FORMATS)}, not {output_format}")
+    result = tag_with_dask(inputs, output, scheduler=scheduler, workers=workers, model=model, options=options,
+                           output_format=output_format, min_confidence=min_confidence, explain=explain,
+                           partition_mb=partition_mb, warn=_warn)
+    click.echo(f"Wrote {result.sentences} sentences of {result.inputs} input(s) to {len(result.parts)} part file(s) "
+               f"in {output}", err=True)
 
 
 def _default_format(output: str | None) -> str:
