@@ -1,7 +1,18 @@
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
+
+# When a test fails, hypothesis's pytest plugin imports its patch writer, which imports libcst, whose
+# import warns (DeprecationWarning from mypy_extensions); with warnings as errors that turns every failure
+# into an INTERNALERROR that hides the falsifying example. Import it once here, with that warning ignored.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except ImportError:  # libcst is optional
+        pass
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "labeled"

@@ -293,3 +293,10 @@ def test_jobs_give_the_same_records_in_the_same_order(tmp_path: Path, monkeypatc
     one = records(1)
     assert len(one) > 300 and len({source for source, *_ in one}) == len(inputs)
     assert records(2) == one
+
+
+def test_output_under_a_file_is_one_line(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("notes.txt").write_text("Long live the Party!\n", encoding="utf-8")
+    code, _, err = run(capsys, "predict", "-o", "notes.txt/tags.csv", "notes.txt")
+    assert (code, err) == (1, "Error: notes.txt/tags.csv: cannot write here (notes.txt is a file, not a folder)\n")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,14 +101,17 @@ def _origins(raw_dir: Path) -> dict[str, str]:
     path = raw_dir / "sources.csv"
     if not path.is_file():
         return {}
-    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
-    if not {"file", "origin"} <= set(reader.fieldnames or []):
-        raise CorpusError(f"{path}: needs columns file and origin")
+    reader = csv.DictReader(io.StringIO(_decode(path, _read_bytes(path)), newline=""))
     origins = {}
-    for row in reader:
-        if row["origin"] not in ("seed", "team"):
-            raise CorpusError(f"{path}, line {reader.line_num}: origin must be seed or team, not {row['origin']!r}")
-        origins[row["file"]] = row["origin"]
+    try:
+        if not {"file", "origin"} <= set(reader.fieldnames or []):
+            raise CorpusError(f"{path}: needs columns file and origin")
+        for row in reader:
+            if row["origin"] not in ("seed", "team"):
+                raise CorpusError(f"{path}, line {reader.line_num}: origin must be seed or team, not {row['origin']!r}")
+            origins[row["file"]] = row["origin"]
+    except csv.Error as exc:
+        raise CorpusError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
     return origins
 
 
@@ -120,14 +124,19 @@ def _read_bytes(file: Path) -> bytes:
         raise CorpusError(f"{file}: cannot read ({exc.strerror or exc})") from None
 
 
-def _parse(file: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
+def _decode(file: Path, data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{file}: not valid UTF-8 (byte offset {exc.start})") from None
+
+
+def _parse(file: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
+    text = _decode(file, data)
     if not text.strip():
         raise CorpusError(f"{file}: file is empty")
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    # Rows end at \n, \r\n or \r only: U+0085, U+2028 or a form feed is text inside a field.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise CorpusError(f"{file}: missing column(s) {', '.join(missing)}")
@@ -183,7 +192,7 @@ def _check_seed_row(where: str, row: dict[str, str], raw_dir: Path, cache: dict[
         raw_path = raw_dir / source
         if "/" in source or "\\" in source or not raw_path.is_file():
             raise CorpusError(f"{where}: source {source!r} is neither 'authored' nor a file in {raw_dir}")
-        cache[source] = raw_path.read_text(encoding="utf-8-sig")  # offsets count from after a BOM
+        cache[source] = _decode(raw_path, _read_bytes(raw_path))  # offsets count from after a BOM
     raw = cache[source]
     try:
         start, end = int(row["start"]), int(row["end"])

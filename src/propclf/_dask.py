@@ -26,8 +26,6 @@ dask and distributed are imported only here, inside the functions: ``pip install
 from __future__ import annotations
 
 import codecs
-import csv
-import json
 import os
 import threading
 import uuid
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._errors import InputError, PropclfError
-from ._inputs import TABLE_SUFFIXES, ReadOptions, Source, expand_inputs
+from ._inputs import ReadOptions, Source, expand_inputs, table_columns
 from ._labels import LABELS
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
@@ -141,31 +139,6 @@ def tag_with_dask(
         for message in run.warnings():
             (warn or (lambda _: None))(message)
     return DaskResult(out, [out / name for name in run.part_names()], run.sentences, len(sources), run.counts)
-
-
-def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:
-    """The columns of table inputs other than text and id, in order, to carry into the output.
-
-    For JSONL the keys of each file's first record count (as the command line's CSV output does).
-    """
-    columns: list[str] = []
-    for source in sources:
-        if not source.is_table:
-            continue
-        assert source.path is not None
-        delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
-        with source.path.open(encoding=options.encoding, errors="replace", newline="") as handle:
-            if delimiter is None:
-                first = next((line for line in handle if line.strip()), "{}")
-                try:
-                    header = list(json.loads(first)) if first.lstrip().startswith("{") else []
-                except json.JSONDecodeError:
-                    header = []  # the reader reports the bad line itself
-            else:
-                header = next(csv.reader(handle, delimiter=delimiter), [])
-        header = [h.lstrip("\ufeff") for h in header]
-        columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
-    return columns
 
 
 def _require_dask() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import BinaryIO
 from ._errors import InputError, shown
 from ._textio import open_binary
 
-__all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "TABLE_SUFFIXES"]
+__all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "table_columns", "TABLE_SUFFIXES"]
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
@@ -39,6 +40,9 @@ class ReadOptions:
     id_column: str | None = None
     rows: str = "document"  # each table row is a "document" (segmented) or a "sentence"
     glob: str = "*.txt,*.md"
+
+    def __post_init__(self) -> None:
+        _decoder_name(self.encoding)  # an unknown encoding fails here, before any file is opened
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,12 @@ def _open(source: Source) -> BinaryIO:
 
 def _decoder_name(encoding: str) -> str:
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
-    return "utf-8-sig" if name == "utf-8" else name  # a BOM is not text
+    if not getattr(info, "_is_text_encoding", True):  # base64, hex, zlib, rot13...: bytes to bytes, or str to str
+        raise InputError(f"{encoding!r} is not a text encoding; use one such as utf-8 or latin-1")
+    return info.name
 
 
 class _ReplaceCounter:
@@ -126,12 +132,52 @@ class _ReplaceCounter:
 _COUNTERS: list[_ReplaceCounter] = []
 codecs.register_error("propclf.replace", lambda exc: _COUNTERS[-1](exc))
 
+#: A surrogate code point on its own is not text (no output format can encode it). Decoders such as
+#: utf-7 or unicode_escape, and JSON's \u escapes, can produce them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_surrogates(text: str, where: str, replace: bool, counter: _ReplaceCounter) -> str:
+    """``text``, or with errors="replace" its lone surrogates as U+FFFD (counted); else an InputError."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    if found is None:
+        return text
+    if not replace:
+        raise InputError(f"{where}: a lone surrogate (U+{ord(found.group()):04X}) is not text; use --errors replace")
+    text, count = _SURROGATE.subn("\ufffd", text)
+    counter.count += count
+    return text
+
+
+def _record_without_surrogates(record: dict, where: str, replace: bool, counter: _ReplaceCounter) -> dict:
+    """A JSON record with lone surrogates (from \\u escapes) in its keys and strings replaced, or an InputError."""
+    root = [record]
+    stack: list[tuple[list | dict, int | str]] = [(root, 0)]
+    while stack:  # not recursive: JSON nests as deep as the parser allows
+        container, key = stack.pop()
+        value = container[key]  # type: ignore[index]
+        if isinstance(value, str):
+            container[key] = _no_surrogates(value, where, replace, counter)  # type: ignore[index]
+        elif isinstance(value, list):
+            stack.extend((value, i) for i in range(len(value)))
+        elif isinstance(value, dict):
+            items = list(value.items())
+            value.clear()
+            value.update((_no_surrogates(k, where, replace, counter), v) for k, v in items)
+            stack.extend((value, k) for k in value)
+    return root[0]
+
 
 def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[str]:
     """Decode a file block by block; errors name the byte offset in the file."""
     replace = options.errors == "replace"
-    decoder = codecs.getincrementaldecoder(_decoder_name(options.encoding))("propclf.replace" if replace else "strict")
-    counter = _ReplaceCounter()
+    name = _decoder_name(options.encoding)
+    # A UTF-8 BOM is not text: it is dropped below, not by the utf-8-sig decoder, whose error offsets would
+    # count from after the BOM.
+    bom = name in ("utf-8", "utf-8-sig")
+    decoder = codecs.getincrementaldecoder("utf-8" if bom else name)("propclf.replace" if replace else "strict")
+    counter, surrogates, nuls = _ReplaceCounter(), _ReplaceCounter(), 0
     handle = _open(source)
     consumed = 0
     try:
@@ -153,11 +199,16 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
                     f"{source.name}: not valid {options.encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
                     f"{counter.base + exc.start}); use --encoding, or --errors replace"
                 ) from None
+            except UnicodeError as exc:  # e.g. utf-16 without a byte order mark
+                raise InputError(f"{source.name}: not valid {options.encoding} ({exc}); use --encoding") from None
             finally:
                 _COUNTERS.pop()
             consumed += len(block)
+            if bom and text:
+                text, bom = text.removeprefix("\ufeff"), False
             if text:
-                yield text
+                nuls += text.count("\x00")
+                yield _no_surrogates(text, f"{source.name}: not valid {options.encoding}", replace, surrogates)
             if final:
                 break
     finally:
@@ -166,6 +217,10 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
     if counter.count:
         warn(f"{source.name}: {counter.count} undecodable byte sequence(s) replaced with U+FFFD "
              f"(first at byte offset {counter.first})")
+    if surrogates.count:
+        warn(f"{source.name}: {surrogates.count} lone surrogate(s) replaced with U+FFFD")
+    if nuls:  # text in UTF-16 or UTF-32 read as an 8-bit encoding: valid, but not what was meant
+        warn(f"{source.name}: {nuls} NUL character(s); if this is UTF-16 text, use --encoding utf-16")
 
 
 def _non_empty(source: Source, pieces: Iterator[str]) -> Iterator[str]:
@@ -178,22 +233,42 @@ def _non_empty(source: Source, pieces: Iterator[str]) -> Iterator[str]:
         raise InputError(f"{source.name}: file is empty")
 
 
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
 def _lines(pieces: Iterable[str]) -> Iterator[str]:
-    """Split decoded pieces into lines (keeping line ends), for the csv and json readers."""
-    rest = ""
+    """Split decoded pieces into lines (keeping line ends), for the csv and json readers.
+
+    Lines end at \\n, \\r\\n or \\r only (as in a file opened with newline=""), not at the other
+    characters str.splitlines breaks at (U+0085, U+2028, form feed...), which are text inside a
+    CSV cell or a JSON string. A piece that ends in \\r waits for the next: its \\n may follow.
+    """
+    parts: list[str] = []  # a line begun in earlier pieces (kept as parts: a line may span many)
     for piece in pieces:
-        lines = (rest + piece).splitlines(keepends=True)
-        rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-        yield from lines
-    if rest:
-        yield rest
+        if parts and parts[-1].endswith("\r"):  # the line ended there, perhaps with a \n still to come
+            if piece.startswith("\n"):
+                parts.append("\n")
+                piece = piece[1:]
+            yield "".join(parts)
+            parts = []
+        start = 0
+        for match in _LINE_END.finditer(piece):
+            if match.end() == len(piece) and piece.endswith("\r"):
+                break
+            yield "".join(parts) + piece[start:match.end()] if parts else piece[start:match.end()]
+            parts, start = [], match.end()
+        if start < len(piece):
+            parts.append(piece[start:])
+    if parts:
+        yield "".join(parts)
 
 
 def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
     assert source.path is not None
     lines = _lines(_non_empty(source, _decoded_pieces(source, options, warn)))
     delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
-    rows = _json_rows(source, lines) if delimiter is None else _csv_rows(source, lines, delimiter)
+    rows = (_json_rows(source, lines, options, warn) if delimiter is None
+            else _csv_rows(source, lines, delimiter))
     empty = 0
     for row_number, record in rows:
         if options.text_column not in record:
@@ -204,13 +279,15 @@ def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], Non
             )
         if options.id_column is not None and options.id_column not in record:
             raise InputError(f"{source.name}: no column {options.id_column!r} for --id-column")
-        text = record.pop(options.text_column)
+        text = record[options.text_column]
         if not isinstance(text, str):
             raise InputError(f"{source.name}, row {row_number}: {options.text_column!r} is not a string")
         if not text.strip():
             empty += 1
             continue
+        # The id column may be the text column itself.
         identifier = None if options.id_column is None else str(record.pop(options.id_column))
+        record.pop(options.text_column, None)
         fields = {key: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                   for key, value in record.items()}
         yield TextUnit(source.name, [text], row=row_number, id=identifier, fields=fields,
@@ -241,8 +318,10 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
         raise InputError(f"{source.name}: no rows below the header")
 
 
-def _json_rows(source: Source, lines: Iterator[str]) -> Iterator[tuple[int, dict]]:
+def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
+               warn: Callable[[str], None]) -> Iterator[tuple[int, dict]]:
     number = 0
+    replaced = _ReplaceCounter()
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -250,7 +329,41 @@ def _json_rows(source: Source, lines: Iterator[str]) -> Iterator[tuple[int, dict
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{source.name}, line {line_number}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InputError(f"{source.name}, line {line_number}: not valid JSON (nested too deeply)") from None
+        except ValueError as exc:  # a number of more than 4300 digits
+            reason = str(exc).split(";")[0]
+            raise InputError(f"{source.name}, line {line_number}: not valid JSON ({reason})") from None
         if not isinstance(record, dict):
             raise InputError(f"{source.name}, line {line_number}: a JSON object was expected")
+        if _SURROGATE_ESCAPE.search(line):
+            record = _record_without_surrogates(record, f"{source.name}, line {line_number}",
+                                                options.errors == "replace", replaced)
         number += 1
         yield number, record
+    if replaced.count:
+        warn(f"{source.name}: {replaced.count} lone surrogate(s) from \\u escapes replaced with U+FFFD")
+
+
+def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:
+    """The columns of table inputs other than text and id, in order, to carry into the output.
+
+    For JSONL the keys of each file's first record count (as the command line's CSV output does).
+    """
+    columns: list[str] = []
+    for source in sources:
+        if not source.is_table or source.path is None:
+            continue
+        delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
+        with source.path.open(encoding=options.encoding, errors="replace", newline="") as handle:
+            if delimiter is None:
+                first = next((line for line in handle if line.strip()), "{}")
+                try:
+                    header = list(json.loads(first)) if first.lstrip().startswith("{") else []
+                except (ValueError, RecursionError):  # not JSON, too deep, too long a number...
+                    header = []  # the reader reports the bad line itself
+            else:
+                header = next(csv.reader(handle, delimiter=delimiter), [])
+        header = [h.lstrip("\ufeff") for h in header]
+        columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
+    return columns

@@ -70,7 +70,6 @@ _FUNCTION_WORDS = frozenset(
     "than into onto over under about its their his her our my your".split()
 )
 _HYPHEN_WRAP = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
-_SPACES = re.compile(r"\s+")
 
 
 def _word_before(text: str, end: int, lowest: int = 0) -> str:
@@ -96,7 +95,7 @@ def normalize(raw: str) -> str:
         return "" if fragment.isalpha() and fragment.islower() else "-"
 
     text = _HYPHEN_WRAP.sub(join, raw) if "-" in raw else raw
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # the same as collapsing r"\s+" and stripping, and faster
 
 
 def segment(text: str) -> list[Span]:

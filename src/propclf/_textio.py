@@ -107,8 +107,13 @@ def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a directory; --output needs a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        blocker = next((parent for parent in path.parents if parent.exists()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker and not blocker.is_dir() else exc.strerror or exc
+        raise InputError(f"{path}: cannot write here ({reason})") from None
     try:
         # mkstemp makes private (0600) files; give the result the mode a plain open() would.
         os.chmod(tmp, _mode_for(path))

@@ -17,7 +17,7 @@ import click
 
 from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import ModelVersionWarning, PropclfError
-from ._inputs import TABLE_SUFFIXES, ReadOptions, expand_inputs
+from ._inputs import ReadOptions, expand_inputs, table_columns
 from ._labels import LABELS
 from ._outputs import FORMATS, write_records
 from ._predict import get_model
@@ -164,7 +164,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
         records = tag_files([source.name for source in sources], model=model, options=options,
                             explain=explain or output_format == "html",
                             min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs)
-        write_records(records, out, output_format, extra_columns=_table_columns(sources, options))
+        write_records(records, out, output_format, extra_columns=table_columns(sources, options))
     if output:
         click.echo(f"Wrote {output}", err=True)
 
@@ -212,33 +212,6 @@ def _progress_bar(sources: list, wanted: bool | None):  # noqa: ANN202 - click's
     if not show or None in sizes:
         return _NoBar()
     return click.progressbar(length=max(1, sum(sizes)), label="Tagging", file=sys.stderr)
-
-
-def _table_columns(sources: list, options: ReadOptions) -> list[str]:
-    """The columns of table inputs other than text and id, in order, to carry into CSV output.
-
-    For JSONL the keys of each file's first record count; JSONL output carries every key of every row.
-    """
-    import csv
-    import json
-
-    columns: list[str] = []
-    for source in sources:
-        if not source.is_table:
-            continue
-        delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
-        with source.path.open(encoding=options.encoding, errors="replace", newline="") as handle:
-            if delimiter is None:  # JSONL: the keys of the first record
-                first = next((line for line in handle if line.strip()), "{}")
-                try:
-                    header = list(json.loads(first)) if first.lstrip().startswith("{") else []
-                except json.JSONDecodeError:
-                    header = []  # the reader reports the bad line itself
-            else:
-                header = next(csv.reader(handle, delimiter=delimiter), [])
-        header = [h.lstrip("\ufeff") for h in header]
-        columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
-    return columns
 
 
 @cli.command("audit")
