@@ -256,6 +256,7 @@ class PlainScorer:
     """The pipeline's features and linear scores, from plain data."""
 
     def __init__(self, settings: dict[str, Any], arrays: dict[str, Any]) -> None:
+        self._source = (settings, arrays)
         self.feature_sets = [
             _FeatureSet(name=spec["name"], analyzer=spec["analyzer"], ngram_range=tuple(spec["ngram_range"]),
                         token_pattern=spec.get("token_pattern"), sublinear_tf=bool(spec["sublinear_tf"]),
@@ -273,6 +274,10 @@ class PlainScorer:
         # Per feature set and label, its coefficients as one contiguous array (gathers are faster).
         edges = np.cumsum([0] + [len(f.terms) for f in self.feature_sets])
         self._weights = [[np.ascontiguousarray(row[a:b]) for row in self.coef] for a, b in zip(edges[:-1], edges[1:])]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (to worker processes) as its plain data; the look-up tables are rebuilt on arrival.
+        return PlainScorer, self._source
 
     def transform(self, texts: list[str]) -> Rows:
         """The TF-IDF features, feature sets side by side as in the pipeline."""
