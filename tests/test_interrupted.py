@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import DATA, RAW
 from propclf import load_model
 
@@ -85,3 +87,31 @@ def test_an_output_over_a_labels_file_keeps_a_backup(tmp_path: Path, capsys):
     assert main(["predict", "--format", "csv", "-o", str(other), str(RAW / "000_c312eb8dd21f1c61.txt")]) == 0
     assert main(["predict", "--format", "csv", "-o", str(other), str(RAW / "000_c312eb8dd21f1c61.txt")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["authored.csv", backup.name, "tags.csv"]
+
+
+@pytest.mark.parametrize("when", ["as workers start", "while workers run"])
+def test_ctrl_c_in_a_parallel_run_is_one_line(tmp_path: Path, when: str):
+    """Ctrl-C reaches the whole process group: the parent says so in one line, workers print nothing."""
+    import psutil
+
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))) * 120,
+                   encoding="utf-8")
+    target = tmp_path / "out.csv"
+    process = subprocess.Popen([sys.executable, "-m", "propclf", "predict", "--jobs", "2", "-o", str(target),
+                                str(big)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def ready() -> bool:
+        if when == "as workers start":
+            return any(p.name.startswith(".out.csv.") for p in tmp_path.iterdir())
+        workers = [p for p in psutil.Process(process.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        return len(workers) == 2 and all(w.cpu_times().user > 0.5 for w in workers)
+
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err.decode()) == (130, "\nAborted.\n")
+    assert not target.exists() and not list(tmp_path.glob(".out.csv.*"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -120,15 +122,29 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
 
     pending: deque[tuple[list[tuple[TextUnit, _Chunk]], Any]] = deque()
     with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
-                             initargs=(model, settings)) as pool:
+                             initargs=(model, settings, os.getpid())) as pool:
         for task in chain((first, second), tasks):
-            pending.append((task, pool.submit(_work, [chunk for _, chunk in task])))
+            with _sigint_ignored():  # a worker spawned now starts with Ctrl-C ignored, even while importing
+                future = pool.submit(_work, [chunk for _, chunk in task])
+            pending.append((task, future))
             if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
                 done, future = pending.popleft()
                 yield done, _sentences(future.result())
         while pending:
             done, future = pending.popleft()
             yield done, _sentences(future.result())
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _cores() -> int:
@@ -138,13 +154,14 @@ def _cores() -> int:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(model: Model, settings: tuple[bool, float | None]) -> None:
+def _start_worker(model: Model, settings: tuple[bool, float | None], parent: int) -> None:
     _worker.update(model=model, settings=settings)
     # A worker whose parent was killed would wait forever to send its result back: leave instead.
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    # The parent's pid comes from the parent: if it is already gone, os.getppid() is someone else's.
+    threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
 
 
-def _exit_with(parent: int) -> None:
+def _exit_without(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
