@@ -6,7 +6,8 @@ The public API, declared here and nowhere else::
     predict("Long live the great leader!").label          # 'slogan'
     [s.label for s in tag(open("article.txt").read())]   # one label per sentence
 
-Heavy libraries (scikit-learn, pandas) are imported only when a model is trained or loaded.
+Predicting needs NumPy alone: scikit-learn, SciPy and pandas are imported only to train, evaluate,
+or load a model's pickle (``load_model(path, trust=True)``); Dask only for ``tag_with_dask``.
 """
 
 from __future__ import annotations
