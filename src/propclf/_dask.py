@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import threading
 import uuid
 from bisect import bisect_right
 from collections import Counter
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._errors import InputError, PropclfError
-from ._inputs import ReadOptions, Source, expand_inputs, table_columns
+from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, table_columns
 from ._labels import LABELS
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
@@ -450,7 +449,7 @@ def _count_task(part: _Part, options: ReadOptions) -> dict[str, Any] | _Failed:
     try:
         with _reported(part.path, part.name):
             chars = sentences = 0
-            for _, chunk in independent_chunks(_range_pieces(part, options, _Replaced()), CHUNK_CHARS):
+            for _, chunk in independent_chunks(_range_pieces(part, options, ReplaceCounter()), CHUNK_CHARS):
                 chars += len(chunk)
                 sentences += len(segment(chunk))
             return {"counts": (chars, sentences)}
@@ -462,7 +461,7 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
     """Tag one partition and write its part file; report what was written."""
     target = os.path.join(job.folder, part_name)
     warnings: list[str] = []
-    replaced = _Replaced()
+    replaced = ReplaceCounter()
     try:
         with _reported(part.path, part.name, target):
             if part.end is None:  # a whole file: exactly the local engine's code path
@@ -487,7 +486,7 @@ def _renamed_records(records: Iterable[TaggedRecord], path: str, name: str) -> I
         yield replace(record, source=name) if record.source == path else record
 
 
-def _range_records(part: _Part, model: Any, job: _Job, replaced: _Replaced) -> Iterator[TaggedRecord]:
+def _range_records(part: _Part, model: Any, job: _Job, replaced: ReplaceCounter) -> Iterator[TaggedRecord]:
     """Tag a range of a text file, with offsets and sentence numbers counted from the file's start."""
     index = part.sentences
     for offset, chunk in independent_chunks(_range_pieces(part, job.options, replaced), CHUNK_CHARS):
@@ -521,31 +520,12 @@ def _splittable(encoding: str) -> bool:
     return name in ("utf-8-sig", "utf-8", "ascii") or name.startswith(("iso8859", "cp125", "latin", "koi8", "mac-"))
 
 
-class _Replaced:
-    """Counts the byte sequences replaced with U+FFFD, and where the first was (errors="replace")."""
-
-    def __init__(self) -> None:
-        self.count, self.first, self.base = 0, -1, 0
-
-    def __call__(self, exc: UnicodeError) -> tuple[str, int]:
-        assert isinstance(exc, UnicodeDecodeError)
-        self.count += 1
-        if self.first < 0:
-            self.first = self.base + exc.start
-        return "\ufffd", exc.end
-
-
-# Worker threads decode at the same time: each has its own counter.
-_CURRENT = threading.local()
-codecs.register_error("propclf.dask.replace", lambda exc: _CURRENT.counter(exc))
-
-
-def _range_pieces(part: _Part, options: ReadOptions, replaced: _Replaced) -> Iterator[str]:
+def _range_pieces(part: _Part, options: ReadOptions, replaced: ReplaceCounter) -> Iterator[str]:
     """Decode bytes [start, end) of the file in blocks; errors name the byte offset in the file."""
     codec = _codec(options.encoding)
     if part.start > 0 and codec == "utf-8-sig":
         codec = "utf-8"  # a BOM can only be at the start of the file
-    decoder = codecs.getincrementaldecoder(codec)("propclf.dask.replace" if options.errors == "replace" else "strict")
+    decoder = codecs.getincrementaldecoder(codec)("propclf.replace" if options.errors == "replace" else "strict")
     assert part.end is not None
     with open_binary(part.path) as handle:
         handle.seek(part.start)
@@ -557,16 +537,14 @@ def _range_pieces(part: _Part, options: ReadOptions, replaced: _Replaced) -> Ite
                 raise InputError(f"{part.name}: cannot read ({exc.strerror or exc})") from None
             final = not block
             replaced.base = position - len(decoder.getstate()[0])
-            _CURRENT.counter = replaced
             try:
-                text = decoder.decode(block, final)
+                with counting(replaced):
+                    text = decoder.decode(block, final)
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{part.name}: not valid {options.encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
                     f"{replaced.base + exc.start}); use --encoding, or --errors replace"
                 ) from None
-            finally:
-                _CURRENT.counter = None
             position += len(block)
             if text:
                 yield text

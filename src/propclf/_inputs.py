@@ -12,7 +12,9 @@ import csv
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -115,7 +117,7 @@ def _decoder_name(encoding: str) -> str:
     return info.name
 
 
-class _ReplaceCounter:
+class ReplaceCounter:
     """The error handler for errors="replace": U+FFFD, counted, first byte offset kept."""
 
     def __init__(self) -> None:
@@ -129,8 +131,20 @@ class _ReplaceCounter:
         return "\ufffd", exc.end
 
 
-_COUNTERS: list[_ReplaceCounter] = []
-codecs.register_error("propclf.replace", lambda exc: _COUNTERS[-1](exc))
+# Per thread (the Dask engine decodes in several at once): the counters of the decodes in progress.
+_LOCAL = threading.local()
+codecs.register_error("propclf.replace", lambda exc: _LOCAL.counters[-1](exc))
+
+
+@contextmanager
+def counting(counter: ReplaceCounter) -> Iterator[None]:
+    """Decode with errors="propclf.replace" inside this block: ``counter`` counts the replacements."""
+    stack = _LOCAL.__dict__.setdefault("counters", [])
+    stack.append(counter)
+    try:
+        yield
+    finally:
+        stack.pop()
 
 #: A surrogate code point on its own is not text (no output format can encode it). Decoders such as
 #: utf-7 or unicode_escape, and JSON's \u escapes, can produce them.
@@ -138,7 +152,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _no_surrogates(text: str, where: str, replace: bool, counter: _ReplaceCounter) -> str:
+def _no_surrogates(text: str, where: str, replace: bool, counter: ReplaceCounter) -> str:
     """``text``, or with errors="replace" its lone surrogates as U+FFFD (counted); else an InputError."""
     found = None if text.isascii() else _SURROGATE.search(text)
     if found is None:
@@ -150,7 +164,7 @@ def _no_surrogates(text: str, where: str, replace: bool, counter: _ReplaceCounte
     return text
 
 
-def _record_without_surrogates(record: dict, where: str, replace: bool, counter: _ReplaceCounter) -> dict:
+def _record_without_surrogates(record: dict, where: str, replace: bool, counter: ReplaceCounter) -> dict:
     """A JSON record with lone surrogates (from \\u escapes) in its keys and strings replaced, or an InputError."""
     root = [record]
     stack: list[tuple[list | dict, int | str]] = [(root, 0)]
@@ -177,7 +191,7 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
     # count from after the BOM.
     bom = name in ("utf-8", "utf-8-sig")
     decoder = codecs.getincrementaldecoder("utf-8" if bom else name)("propclf.replace" if replace else "strict")
-    counter, surrogates, nuls = _ReplaceCounter(), _ReplaceCounter(), 0
+    counter, surrogates, nuls = ReplaceCounter(), ReplaceCounter(), 0
     handle = _open(source)
     consumed = 0
     try:
@@ -191,9 +205,9 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
             final = not block
             # Offsets in a decode error count from the bytes the decoder still held back.
             counter.base = consumed - len(decoder.getstate()[0])
-            _COUNTERS.append(counter)
             try:
-                text = decoder.decode(block, final)
+                with counting(counter):
+                    text = decoder.decode(block, final)
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{source.name}: not valid {options.encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
@@ -201,8 +215,6 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
                 ) from None
             except UnicodeError as exc:  # e.g. utf-16 without a byte order mark
                 raise InputError(f"{source.name}: not valid {options.encoding} ({exc}); use --encoding") from None
-            finally:
-                _COUNTERS.pop()
             consumed += len(block)
             if bom and text:
                 text, bom = text.removeprefix("\ufeff"), False
@@ -321,7 +333,7 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
 def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
                warn: Callable[[str], None]) -> Iterator[tuple[int, dict]]:
     number = 0
-    replaced = _ReplaceCounter()
+    replaced = ReplaceCounter()
     for line_number, line in enumerate(lines, 1):
         if not line.strip():
             continue
