@@ -28,20 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _text import real_text  # benchmarks/ is on sys.path: this script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
 #: Size of the corpus files (smaller for a small corpus, so that there are at least MIN_FILES).
 FILE_BYTES = 1_500_000
 MIN_FILES = 4
-
-
-def real_text(ptc_dir: Path) -> tuple[str, str]:
-    articles = sorted((ptc_dir / "train-articles").glob("*.txt"))
-    if articles:
-        return "\n\n".join(p.read_text(encoding="utf-8") for p in articles), f"PTC train-articles ({len(articles)})"
-    seeds = sorted((ROOT / "data" / "raw").glob("*.txt"))
-    return "\n\n".join(p.read_text(encoding="utf-8") for p in seeds), "data/raw/*.txt (PTC not found)"
 
 
 def build_corpus(text: str, megabytes: float, folder: Path) -> list[Path]:

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _text import real_text  # benchmarks/ is on sys.path: this script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sklearn", "pandas", "matplotlib", "dask", "joblib")
 
@@ -36,14 +38,6 @@ def _peer(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def real_text(ptc_dir: Path) -> tuple[str, str]:
-    articles = sorted((ptc_dir / "train-articles").glob("*.txt"))
-    if articles:
-        return "\n\n".join(p.read_text(encoding="utf-8") for p in articles), f"PTC articles ({len(articles)})"
-    seeds = sorted((ROOT / "data" / "raw").glob("*.txt"))
-    return "\n\n".join(p.read_text(encoding="utf-8") for p in seeds), "the seed documents (PTC not found)"
 
 
 def build(text: str, megabytes: float, folder: Path) -> Path:
