@@ -123,28 +123,46 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
     pending: deque[tuple[list[tuple[TextUnit, _Chunk]], Any]] = deque()
     with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
                              initargs=(model, settings, os.getpid())) as pool:
-        for task in chain((first, second), tasks):
-            with _sigint_ignored():  # a worker spawned now starts with Ctrl-C ignored, even while importing
-                future = pool.submit(_work, [chunk for _, chunk in task])
-            pending.append((task, future))
-            if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
+        try:
+            for task in chain((first, second), tasks):
+                with _sigint_held():  # workers are spawned in here: they start with Ctrl-C held back
+                    future = pool.submit(_work, [chunk for _, chunk in task])
+                pending.append((task, future))
+                if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
+                    done, future = pending.popleft()
+                    yield done, _sentences(future.result())
+            while pending:
                 done, future = pending.popleft()
                 yield done, _sentences(future.result())
-        while pending:
-            done, future = pending.popleft()
-            yield done, _sentences(future.result())
+        except BaseException:  # Ctrl-C, an error, or the consumer stopped: drop the queued tasks
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back, not lose it: it takes effect when the block ends, and a process spawned in
+    the block never sees it.
+
+    The spawned process inherits the main thread's signal mask, so its Ctrl-C waits until it ignores
+    Ctrl-C (see _start_worker). Here, other threads (NumPy's BLAS among them) may still catch the
+    signal, so the Python handler only notes it until the block ends. Interrupting the spawn itself
+    would leave a half-started worker that the pool waits for forever.
+    """
+    if (threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask")
+            or signal.getsignal(signal.SIGINT) is None):  # not ours to replace: a handler set outside Python
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    caught: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held by the mask is noted now
+        signal.signal(signal.SIGINT, handler)
+        if caught:
+            signal.raise_signal(signal.SIGINT)  # as if it came now: KeyboardInterrupt, or what the handler does
 
 
 def _cores() -> int:
@@ -155,6 +173,11 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(model: Model, settings: tuple[bool, float | None], parent: int) -> None:
+    # Ctrl-C is for the parent, which stops the run and says so once; a worker's traceback would be noise.
+    # A Ctrl-C held back since the spawn is discarded here, as the signal becomes ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _worker.update(model=model, settings=settings)
     # A worker whose parent was killed would wait forever to send its result back: leave instead.
     # The parent's pid comes from the parent: if it is already gone, os.getppid() is someone else's.
