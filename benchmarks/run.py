@@ -262,6 +262,13 @@ def format_results(r: dict[str, Any], command: str) -> str:
                      f"{fast['mb_per_second']:.2f} MB/s, {fast['sentences_per_second']:,} sentences/s; propclf's "
                      f"plain model on segmented sentences runs at {t['plain_mb_s'] / fast['mb_per_second']:.2f}x "
                      "that speed.")
+        cli = r["fasttext"]["speed"].get("cli_predict")
+        if cli:
+            end_to_end = t[f"propclf_jobs{cores}_mb_s"]
+            lines.append(f"fastText's own command line (`fasttext predict`, C++, one core, section 5): "
+                         f"{cli['mb_per_second']:.2f} MB/s whole process, {cli['mb_per_second_after_load']:.2f} MB/s "
+                         f"after loading its model; propclf predict end to end on {cores} cores runs at "
+                         f"{end_to_end / cli['mb_per_second']:.2f}x its whole-process speed.")
     lines += [
         "", "## 2. Cold start: `propclf predict` on a one-sentence file, whole process", "",
         "| process | seconds |", "|---|---:|",

@@ -316,18 +316,34 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
         raise InputError(f"{source.name}: file is empty") from None
     except csv.Error as exc:
         raise InputError(f"{source.name}, line 1: malformed {delimiter!r}-separated header ({exc})") from None
-    number = 0
+    number, previous_line = 0, reader.line_num
     try:
         for number, values in enumerate(reader, 1):
             if len(values) != len(header):
-                raise InputError(
-                    f"{source.name}, line {reader.line_num}: {len(values)} fields where the header has {len(header)}"
-                )
+                problem = _field_count_problem(values, len(header), previous_line + 1, reader.line_num)
+                raise InputError(f"{source.name}, {problem}")
+            previous_line = reader.line_num
             yield number, dict(zip(header, values))
     except csv.Error as exc:
         raise InputError(f"{source.name}, line {reader.line_num}: malformed CSV ({exc})") from None
     if number == 0:
         raise InputError(f"{source.name}: no rows below the header")
+
+
+def _field_count_problem(values: list[str], expected: int, first_line: int, last_line: int) -> str:
+    # A quote that is never closed swallows the line end and what follows: the last field ends with
+    # a line break and the row comes up short. Say that, not only the count.
+    if len(values) < expected and values and values[-1].endswith(("\n", "\r")):
+        runs_to = "" if last_line == first_line else f" (it runs on to line {last_line})"
+        return f"line {first_line}: a quoted field has no closing quote{runs_to}"
+    return f"line {last_line}: {len(values)} fields where the header has {expected}"
+
+
+def _json_problem(exc: json.JSONDecodeError, line: str) -> str:
+    if exc.pos >= len(line.rstrip("\r\n")):
+        return "the line ends inside a JSON value"
+    # json's messages end in " at" or name no place; the column tells where.
+    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} at column {exc.colno}"
 
 
 def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
@@ -340,7 +356,8 @@ def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{source.name}, line {line_number}: not valid JSON ({exc.msg})") from None
+            problem = _json_problem(exc, line)
+            raise InputError(f"{source.name}, line {line_number}: not valid JSON ({problem})") from None
         except RecursionError:
             raise InputError(f"{source.name}, line {line_number}: not valid JSON (nested too deeply)") from None
         except ValueError as exc:  # a number of more than 4300 digits
