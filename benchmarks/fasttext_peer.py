@@ -242,18 +242,11 @@ def speed(corpus: Any, ptc_dir: Path, megabytes: float, runs: int) -> dict[str, 
     train_seconds = time.perf_counter() - started
     sentences, source = speed_sentences(ptc_dir, megabytes)
     size = sum(len(sentence.encode("utf-8")) for sentence in sentences)
-    result: dict[str, Any] = {
-        "source": source, "sentences": len(sentences), "megabytes": round(size / 1e6, 3), "runs": runs,
-        "train_seconds_whole_corpus": round(train_seconds, 2),
-        **_predict_speed(model, sentences, size, runs),
-    }
-    return result
-
-
-def _predict_speed(model: Any, sentences: list[str], size: int, runs: int) -> dict[str, Any]:
     model.predict(sentences[:1000], k=1)  # warm-up
     seconds, times = _median_seconds(lambda: model.predict(sentences, k=1), runs)
     result: dict[str, Any] = {
+        "source": source, "sentences": len(sentences), "megabytes": round(size / 1e6, 3), "runs": runs,
+        "train_seconds_whole_corpus": round(train_seconds, 2),
         "python_predict": {**_rates(seconds, len(sentences), size), "seconds": [round(t, 3) for t in times]},
         "cli_predict": None,
     }
