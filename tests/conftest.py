@@ -1,3 +1,5 @@
+import csv
+import random
 import shutil
 import warnings
 from pathlib import Path
@@ -18,6 +20,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "labeled"
 RAW = ROOT / "data" / "raw"
 MODELS = ROOT / "models"
+
+
+def small_corpus(tmp_path: Path, per_label: int = 60) -> Path:
+    """An authored-only sample of the corpus, small enough to train in seconds."""
+    rows = list(csv.DictReader((DATA / "authored.csv").open(encoding="utf-8")))
+    random.Random(1).shuffle(rows)
+    picked = [r for label in ("slogan", "critique", "neutral")
+              for r in [r for r in rows if r["label"] == label][:per_label]]
+    path = tmp_path / "small.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(picked)
+    return path
 
 
 @pytest.fixture

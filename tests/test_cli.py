@@ -161,14 +161,24 @@ def test_train_and_evaluate_commands(capsys, tmp_path: Path):
         writer.writeheader()
         writer.writerows(sample)
     out_dir = str(tmp_path / "m")
+    no_sets = ["--crosswriter", str(tmp_path / "none")]
     code, out, err = run(capsys, "train", "--data", str(data), "--out", out_dir, "--folds", "2", "--jobs", "1",
-                         "--no-report")
+                         "--no-report", *no_sets)
     assert code == 0
-    assert "Grouped stratified 2-fold cross-validation (120 rows)" in out
+    assert "IN-CORPUS: grouped stratified 2-fold cross-validation (120 rows;" in out
     assert f"Saved to {tmp_path / 'm'}: propclf.joblib (sha256 " in out and "propclf.weights.npz (sha256 " in out
     assert (tmp_path / "m" / "propclf.json").is_file()
-    code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1", "--no-report")
-    assert code == 0 and out.startswith("Grouped stratified 2-fold cross-validation (120 rows)")
+    assert "Searching 27 settings on 2 training splits (120 rows)..." in err  # progress, on standard error
+    code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1", "--no-report", *no_sets)
+    assert code == 0 and out.startswith("IN-CORPUS: grouped stratified 2-fold cross-validation (120 rows;")
+    # With a real-text set, its figures come first.
+    challenge = tmp_path / "challenge.csv"
+    challenge.write_text("text,label,doc\nLong live the Leader!,slogan,d1\nThe regime lied.,critique,d1\n"
+                         "It rained in May.,neutral,d2\nGlory to the plan.,slogan,d2\n", encoding="utf-8")
+    code, out, _ = run(capsys, "evaluate", "--data", str(data), "--folds", "2", "--jobs", "1", "--no-report",
+                       "--challenge", str(challenge), *no_sets)
+    assert code == 0 and out.startswith("REAL TEXT (sentences the model never trained on)")
+    assert out.index("challenge ") < out.index("IN-CORPUS")
 
 
 def test_train_bad_corpus(capsys, tmp_path: Path):

@@ -1,6 +1,5 @@
 """The model: training determinism, the committed model's reproducibility, save/load safety."""
 
-import csv
 import json
 import math
 import random
@@ -9,24 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA, MODELS
+from conftest import DATA, MODELS, small_corpus
 from propclf import LABELS, ModelError, load_corpus, load_model, predict, train
 from propclf._model import FORMAT_VERSION, build_pipeline, scale
 
 CORPUS = load_corpus(str(DATA))
-
-
-def small_corpus(tmp_path: Path, per_label: int = 60) -> Path:
-    """An authored-only sample of the corpus, small enough to train in seconds."""
-    rows = list(csv.DictReader((DATA / "authored.csv").open(encoding="utf-8")))
-    random.Random(1).shuffle(rows)
-    picked = [r for label in LABELS for r in [r for r in rows if r["label"] == label][:per_label]]
-    path = tmp_path / "small.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(picked)
-    return path
 
 
 def test_training_is_deterministic(tmp_path: Path):
@@ -43,7 +29,7 @@ def test_training_is_deterministic(tmp_path: Path):
 
 
 def test_manifest_describes_the_model(tmp_path: Path):
-    result = train(str(small_corpus(tmp_path)), str(tmp_path / "m"), seed=0, folds=2, n_jobs=1)
+    result = train(str(small_corpus(tmp_path)), str(tmp_path / "m"), seed=0, folds=2, n_jobs=1, crosswriter=None)
     manifest = json.loads((tmp_path / "m" / "propclf.json").read_text())
     assert manifest == result.manifest
     assert manifest["labels"] == list(LABELS)
@@ -56,7 +42,7 @@ def test_manifest_describes_the_model(tmp_path: Path):
     assert 0 <= cv["macro_f1"] <= 1 and set(cv["per_label"]) == set(LABELS)
     assert sum(map(sum, cv["confusion_matrix"]["rows_true_columns_predicted"])) == 180
     assert manifest["evaluation"]["majority_baseline"]["macro_f1"] < cv["macro_f1"]
-    assert manifest["evaluation"]["real_text"] is None  # no seed rows in this sample
+    assert manifest["evaluation"]["real_text"] is None  # no seed rows, no challenge set, no cross-writer sets
     calibration = manifest["calibration"]
     assert 0.1 <= calibration["temperature"] <= 10 and 0 <= calibration["ece_after"] <= 1
 
@@ -66,9 +52,10 @@ def test_committed_model_is_what_train_py_makes_from_the_committed_data():
     manifest = model.manifest
     assert manifest["training_data"]["sha256"] == CORPUS.sha256, "retrain: python train.py"
     # The real-text check tests on the real seed documents only, never on text the team wrote.
-    assert manifest["evaluation"]["real_text"]["test_rows"] == CORPUS.origins.count("seed") == 153
+    assert manifest["evaluation"]["real_text"]["seeds"]["test_rows"] == CORPUS.origins.count("seed") == 153
     settings = manifest["hyperparameters"]
-    refit = build_pipeline(settings["features"], settings["C"], manifest["seed"]).fit(CORPUS.texts, CORPUS.labels)
+    refit = build_pipeline(settings["features"], settings["C"], manifest["seed"], settings["class_weight"])
+    refit.fit(CORPUS.texts, CORPUS.labels)
     order = [list(refit.classes_).index(label) for label in LABELS]
     expected = scale(refit.predict_proba(CORPUS.texts)[:, order], manifest["calibration"]["temperature"])
     assert np.allclose(model.predict_proba(CORPUS.texts), expected, rtol=0, atol=1e-12)

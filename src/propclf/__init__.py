@@ -12,6 +12,7 @@ or load a model's pickle (``load_model(path, trust=True)``); Dask only for ``tag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._dask import DaskResult, tag_with_dask
@@ -73,15 +74,21 @@ def load_corpus(path: str = "data/labeled") -> Corpus:
 
 
 def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, folds: int = 5,
-          n_jobs: int | None = None, report: str | None = None) -> TrainResult:
-    """Evaluate the training procedure on ``data``, fit on all of it, and save model and manifest to ``out``.
+          n_jobs: int | None = None, report: str | None = None, challenge: str | None = None,
+          crosswriter: str | None = "../shared/crosswriter",
+          progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Choose the settings by real text, evaluate, fit on all of ``data``, and save model and manifest to ``out``.
 
-    With ``report`` (a folder), also write the evaluation report: baselines, calibration, learning
-    curve, errors and figures.
+    Real text: the seed documents (scored by a model trained without them), the challenge set
+    (``challenge``; default ``../challenge/challenge.csv`` beside ``data``), which also fits the
+    calibration temperature, and the cross-writer sets in ``crosswriter`` (skipped when the folder
+    is not there; None skips them). With ``report`` (a folder), also write the evaluation report.
+    ``progress`` receives a line at each step.
     """
     from ._train import train as _train
 
-    return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs, report=report)
+    return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                  crosswriter=crosswriter, progress=progress)
 
 
 def audit(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
@@ -100,20 +107,18 @@ def agreement(first: str, second: str) -> dict[str, Any]:
 
 
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
-             n_jobs: int | None = None, report: str | None = None) -> dict[str, Any]:
-    """Measure the training procedure on ``data`` by grouped cross-validation.
+             n_jobs: int | None = None, report: str | None = None, challenge: str | None = None,
+             crosswriter: str | None = "../shared/crosswriter",
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Measure the training procedure on ``data``: real text first, then grouped cross-validation.
 
-    With ``report`` (a folder), also write the evaluation report there; otherwise nothing is written.
+    The same measurement as ``train`` (see there for ``challenge`` and ``crosswriter``), without
+    saving a model. With ``report`` (a folder), also write the evaluation report there; otherwise
+    nothing is written.
     """
-    from ._corpus import load_corpus as _load
-    from ._train import _search
-    from ._train import evaluate as _evaluate
+    from ._train import evaluate_corpus
 
-    corpus = _load(data)
-    result = _evaluate(corpus, seed=seed, folds=folds, n_jobs=n_jobs)
-    if report is not None:
-        from ._report import write_report
-
-        hyperparameters, _ = _search(corpus.texts, corpus.labels, corpus.groups, folds, seed, n_jobs)
-        result["report"] = write_report(corpus, result, hyperparameters, report, seed=seed, folds=folds)
-    return result
+    _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                                  crosswriter=crosswriter, progress=progress)
+    return {**measured["evaluation"], "calibration": measured["calibration"],
+            "hyperparameters": measured["hyperparameters"]}

@@ -40,7 +40,7 @@ class Suspect:
 def audit(data: str | Path = "data/labeled", *, seed: int = 0, folds: int = 5,
           hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
     """Rows that are likely mislabeled, most doubtful first."""
-    from ._train import out_of_fold_probabilities
+    from ._evaluation import out_of_fold_probabilities
 
     corpus = load_corpus(data)
     settings = hyperparameters or {"features": "word+char", "C": 10.0}

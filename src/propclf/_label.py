@@ -212,7 +212,8 @@ class LabelSession:
         if len(set(labels)) < len(LABELS):
             return
         settings = self.model.manifest.get("hyperparameters", {"features": "word+char", "C": 10.0})
-        pipeline = build_pipeline(settings["features"], settings["C"], self.model.manifest.get("seed", 0))
+        pipeline = build_pipeline(settings["features"], settings["C"], self.model.manifest.get("seed", 0),
+                                  settings.get("class_weight", "balanced"))
         pipeline.fit(texts, labels)
         model = Model.from_pipeline(pipeline, self.model.manifest)
         with self._lock:

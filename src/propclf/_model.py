@@ -30,6 +30,9 @@ __all__ = [
     "MANIFEST_FILE",
     "Model",
     "build_pipeline",
+    "build_classifier",
+    "build_vectorizers",
+    "class_weight_name",
     "scale",
     "save_model",
     "load_model",
@@ -46,11 +49,32 @@ PLAIN_TOLERANCE = 1e-9
 TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
 
 
-def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0) -> Any:
+def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0,
+                   class_weight: str | None = "balanced") -> Any:
     """TF-IDF features (``word``, ``char`` or ``word+char``) into a logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
+
+    parts = build_vectorizers(features)
+    return Pipeline([("features", FeatureUnion(parts)), ("classifier", build_classifier(C, class_weight, seed))])
+
+
+def build_classifier(C: float = 1.0, class_weight: str | None = "balanced", seed: int = 0) -> Any:
+    """The logistic regression on top of the TF-IDF features."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, class_weight=class_weight, max_iter=5000, random_state=seed)
+
+
+def class_weight_name(class_weight: str | dict[str, float] | None) -> str:
+    """A short name for a class-weight setting: ``balanced``, ``none`` or, say, ``neutral x2``."""
+    if isinstance(class_weight, dict):
+        return ", ".join(f"{label} x{weight:g}" for label, weight in class_weight.items() if weight != 1) or "none"
+    return class_weight or "none"
+
+
+def build_vectorizers(features: str = "word+char") -> list[tuple[str, Any]]:
+    """The named TF-IDF vectorizers of a feature set, in FeatureUnion order."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
     parts = []
     if "word" in features:
@@ -65,12 +89,7 @@ def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0) -
         )))
     if not parts:
         raise ValueError(f"unknown feature set {features!r}")
-    return Pipeline([
-        ("features", FeatureUnion(parts)),
-        ("classifier", LogisticRegression(
-            C=C, class_weight="balanced", max_iter=5000, random_state=seed,
-        )),
-    ])
+    return parts
 
 
 def _float64() -> Any:
