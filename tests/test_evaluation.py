@@ -94,6 +94,12 @@ def test_settings_are_chosen_and_calibrated_on_real_text(tmp_path: Path):
     assert [row["min_confidence"] for row in real["challenge"]["at_min_confidence"]][:2] == [0.0, 0.5]
 
 
+def test_a_named_challenge_file_must_exist(tmp_path: Path, capsys):
+    missing = tmp_path / "nope.csv"
+    code = main(["evaluate", "--data", str(small_corpus(tmp_path, 40)), "--no-report", "--challenge", str(missing)])
+    assert code == 1 and capsys.readouterr().err == f"Error: {missing}: no such challenge file\n"
+
+
 def test_cross_writer_sets_skip_cleanly_when_absent(tmp_path: Path):
     assert real_text_sets(tmp_path / "no.csv", tmp_path / "no-folder") == []
     result = evaluate(str(small_corpus(tmp_path, 40)), folds=2, n_jobs=1, crosswriter=str(tmp_path / "no-folder"))

@@ -276,7 +276,7 @@ def held_out_scores(held_out: HeldOutSet, probabilities: Any, temperature: float
     result["ece_before"] = round(before, 4)
     if temperature is not None:
         calibrated = scale(probabilities, temperature)
-        if held_out.use != "none" and len(set(held_out.docs)) >= 2:
+        if "calibration" in held_out.use and len(set(held_out.docs)) >= 2:
             # The temperature was fitted on this set: measure its effect out of sample, document by document.
             cross = cross_fitted_temperature(probabilities, held_out.labels, held_out.docs, seed)
             result["ece_after"] = round(expected_calibration_error(cross, held_out.labels)[0], 4)

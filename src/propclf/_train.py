@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._corpus import AUTHORED, Corpus, load_corpus
+from ._errors import CorpusError
 from ._evaluation import (
     DEFAULT_CROSSWRITER,
     HeldOutSet,
@@ -266,6 +267,9 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
                     progress: Progress | None = None) -> tuple[Corpus, dict[str, Any]]:
     """Load the corpus and its held-out sets, measure, and write the report if asked."""
     corpus = load_corpus(data)
+    if challenge is not None and not Path(challenge).is_file():
+        # Only the default challenge set may be absent (a corpus of one's own); a named one must exist.
+        raise CorpusError(f"{challenge}: no such challenge file")
     held_out = real_text_sets(challenge if challenge is not None else default_challenge(data), crosswriter)
     measured = measure(corpus, held_out, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress)
     if report is not None:
