@@ -33,6 +33,7 @@ __all__ = [
     "load_held_out",
     "real_text_sets",
     "check_held_out",
+    "calibration_set",
     "near_duplicates",
     "splitter",
     "out_of_fold_probabilities",
@@ -127,6 +128,11 @@ def near_duplicates(texts: list[str], others: list[str],
         for row, column in zip(*(similarity >= threshold - 1e-9).nonzero()):
             pairs.append((start + int(row), int(column), round(float(similarity[row, column]), 4)))
     return pairs
+
+
+def calibration_set(held_out: list[HeldOutSet]) -> HeldOutSet | None:
+    """The held-out set that chooses the settings and fits the temperature (the challenge set), if any."""
+    return next((s for s in held_out if "calibration" in s.use), None)
 
 
 def check_held_out(ids: list[str], texts: list[str], held_out: list[HeldOutSet],

@@ -17,6 +17,7 @@ from ._corpus import Corpus
 from ._evaluation import (
     CALIBRATION_BINS,
     HeldOutSet,
+    calibration_set,
     cross_fitted_temperature,
     expected_calibration_error,
     format_evaluation,
@@ -54,7 +55,7 @@ def keyword_predict(texts: list[str]) -> list[str]:
 def _test_splits(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str, Any]) -> tuple[str, list]:
     """Where baselines and the learning curve are measured: real text if there is any, else the folds."""
     search = measured["search"]
-    challenge = next((s for s in held_out if s.use != "none"), None)
+    challenge = calibration_set(held_out)
     texts = [corpus.texts[i] for i in search["seed_rows"]] + (challenge.texts if challenge else [])
     labels = [corpus.labels[i] for i in search["seed_rows"]] + (challenge.labels if challenge else [])
     if texts and search["written_rows"]:
@@ -205,7 +206,7 @@ def _figures(out: Path, true: list[str], probabilities: Any, where: str, curve: 
 
 
 def write_report(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str, Any], out: str | Path,
-                 *, seed: int = 0, folds: int = 5, n_jobs: int | None = None) -> dict[str, Any]:
+                 *, seed: int = 0, folds: int = 5) -> dict[str, Any]:
     """Measure baselines and the learning curve; write REPORT.md and figures to ``out``.
 
     ``measured`` is what ``_train.measure`` returned for this corpus and these held-out sets.
@@ -215,7 +216,7 @@ def write_report(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str,
     curve_on, splits = _test_splits(corpus, held_out, measured)
     baselines = _baselines(corpus, splits, hyperparameters, seed)
     curve = _learning_curve(corpus, splits, hyperparameters, seed)
-    challenge = next((s for s in held_out if s.use != "none"), None)
+    challenge = calibration_set(held_out)
     if challenge is not None:
         # The figures show the challenge set: the shipped model on text it never saw.
         where, true = "challenge set", challenge.labels

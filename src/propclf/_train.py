@@ -21,6 +21,7 @@ from ._errors import CorpusError
 from ._evaluation import (
     DEFAULT_CROSSWRITER,
     HeldOutSet,
+    calibration_set,
     check_held_out,
     expected_calibration_error,
     fit_temperature,
@@ -177,7 +178,7 @@ def measure(corpus: Corpus, held_out: list[HeldOutSet], *, seed: int = 0, folds:
     draws (``out_of_fold``, ``held_out``).
     """
     overlap = check_held_out(corpus.ids, corpus.texts, held_out)
-    challenge = next((s for s in held_out if s.use != "none"), None)
+    challenge = calibration_set(held_out)
     search = _search(corpus, challenge, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress)
     table = _candidate_table(corpus, challenge, search)
     hyperparameters, how = _choose(table)
@@ -276,7 +277,7 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
         from ._report import write_report
 
         report_progress(progress, "Writing the report (baselines and learning curve on real text)...")
-        summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds, n_jobs=n_jobs)
+        summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
         measured["evaluation"]["report"] = _report_summary(summary, report)
     return corpus, measured
 
