@@ -1,7 +1,8 @@
 """The benchmark suite: speed, start-up, memory, training and the fastText peer, each beside its baseline.
 
     pip install -e '.[bench]' && python benchmarks/run.py [--quick] [--ptc-dir ../shared/ptc]
-        [--megabytes 100] [--naive-megabytes 10] [--runs 3] [--skip fasttext,dask,train]
+        [--megabytes 100] [--naive-megabytes 10] [--runs 3] [--skip fasttext,dask,train,encoder]
+        [--torch-python PATH]
 
 Every figure is measured in the same run as its baseline, in child processes, as the median of
 --runs runs, and reported as a ratio next to the absolute figures and the machine's cores. The text
@@ -193,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-megabytes", type=float, default=10.0,
                         help="size of the corpus the naive pipeline tags (it is slow; its rate is what counts)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: fasttext, dask, train")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: fasttext, dask, train, encoder")
+    parser.add_argument("--torch-python", help="a Python with sentence-transformers and PyTorch: the encoder "
+                                               "section compares propclf's NumPy encoder with it")
     parser.add_argument("--quick", action="store_true", help="tiny inputs, one run, no RESULTS.md (for CI)")
     args = parser.parse_args(argv)
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
@@ -218,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if "dask" not in skip:
         print("dask scaling...", flush=True)
         results["dask"] = _peer("dask_scaling").run(args.quick, args.ptc_dir, 2.0 if args.quick else 20.0, runs)
+    if "encoder" not in skip and (ROOT / "models" / "encoder" / "propclf.json").is_file():
+        print("encoder model...", flush=True)
+        results["encoder"] = _peer("encoder").run(args.ptc_dir, 50 if args.quick else 2000, runs,
+                                                  ROOT / "models" / "encoder", args.torch_python)
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report = format_results(results, command.strip())
     print("\n" + report)
@@ -300,6 +307,9 @@ def format_results(r: dict[str, Any], command: str) -> str:
         lines += ["", "## 5. The peer: fastText", "", _fasttext_lines(r["fasttext"])]
     if r.get("dask"):
         lines += ["", "## 6. Dask engine: 1 vs 2 workers", "", _dask_lines(r["dask"])]
+    if r.get("encoder"):
+        lines += ["", "## 7. The encoder model (`models/encoder`) beside the default model", "",
+                  _peer("encoder").markdown(r["encoder"])]
     return "\n".join(lines) + "\n"
 
 

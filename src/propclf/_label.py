@@ -23,7 +23,7 @@ from typing import Any
 from ._corpus import COLUMNS, load_corpus
 from ._errors import CorpusError, InputError
 from ._labels import LABELS
-from ._model import Model, build_pipeline
+from ._model import Model, build_pipeline, settings_of
 from ._segment import segment
 from ._textio import read_text
 
@@ -212,8 +212,7 @@ class LabelSession:
         if len(set(labels)) < len(LABELS):
             return
         settings = self.model.manifest.get("hyperparameters", {"features": "word+char", "C": 10.0})
-        pipeline = build_pipeline(settings["features"], settings["C"], self.model.manifest.get("seed", 0),
-                                  settings.get("class_weight", "balanced"))
+        pipeline = build_pipeline(**settings_of(settings), seed=self.model.manifest.get("seed", 0))
         pipeline.fit(texts, labels)
         model = Model.from_pipeline(pipeline, self.model.manifest)
         with self._lock:

@@ -32,7 +32,11 @@ __all__ = [
     "build_pipeline",
     "build_classifier",
     "build_vectorizers",
+    "EmbeddingFeatures",
     "class_weight_name",
+    "describe_settings",
+    "settings_of",
+    "SETTING_KEYS",
     "scale",
     "save_model",
     "load_model",
@@ -47,19 +51,25 @@ MANIFEST_FILE = "propclf.json"
 PLAIN_TOLERANCE = 1e-9
 # Words, plus '!' and '?' as tokens of their own: exclamations carry slogans.
 TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
+#: The sentence encoder of ``+encoder`` feature sets (see ``_encoder.ENCODERS``).
+DEFAULT_ENCODER = "minilm-l6"
+#: The settings ``build_pipeline`` takes besides the seed: what a search chooses and a manifest records.
+SETTING_KEYS = ("features", "C", "class_weight", "encoder", "encoder_weight")
 
 
 def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0,
-                   class_weight: str | None = "balanced") -> Any:
-    """TF-IDF features (``word``, ``char`` or ``word+char``) into a logistic regression."""
+                   class_weight: str | dict[str, float] | None = "balanced", encoder: str = DEFAULT_ENCODER,
+                   encoder_weight: float = 1.0) -> Any:
+    """TF-IDF features (``word``, ``char`` or ``word+char``), and with ``+encoder`` sentence
+    embeddings (``propclf[encoder]``), side by side into one logistic regression."""
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    parts = build_vectorizers(features)
+    parts = build_vectorizers(features, encoder, encoder_weight)
     return Pipeline([("features", FeatureUnion(parts)), ("classifier", build_classifier(C, class_weight, seed))])
 
 
-def build_classifier(C: float = 1.0, class_weight: str | None = "balanced", seed: int = 0) -> Any:
-    """The logistic regression on top of the TF-IDF features."""
+def build_classifier(C: float = 1.0, class_weight: str | dict[str, float] | None = "balanced", seed: int = 0) -> Any:
+    """The logistic regression on top of the features."""
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, class_weight=class_weight, max_iter=5000, random_state=seed)
@@ -72,24 +82,81 @@ def class_weight_name(class_weight: str | dict[str, float] | None) -> str:
     return class_weight or "none"
 
 
-def build_vectorizers(features: str = "word+char") -> list[tuple[str, Any]]:
-    """The named TF-IDF vectorizers of a feature set, in FeatureUnion order."""
+def settings_of(hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """The ``build_pipeline`` arguments among a manifest's hyperparameters (which also list vocabulary sizes)."""
+    return {key: hyperparameters[key] for key in SETTING_KEYS if key in hyperparameters}
+
+
+def describe_settings(settings: dict[str, Any]) -> str:
+    """Chosen settings in one line: ``features=word+char, C=1.0, class weight balanced[, encoder ...]``."""
+    line = (f"features={settings.get('features')}, C={settings.get('C')}, "
+            f"class weight {class_weight_name(settings.get('class_weight'))}")
+    if "encoder" in str(settings.get("features")):
+        line += f", encoder {settings.get('encoder')} weight {settings.get('encoder_weight')}"
+    return line
+
+
+def build_vectorizers(features: str = "word+char", encoder: str = DEFAULT_ENCODER,
+                      encoder_weight: float = 1.0) -> list[tuple[str, Any]]:
+    """The named feature blocks of a feature set, in FeatureUnion order: ``word``, ``char``, ``encoder``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    parts = []
-    if "word" in features:
+    names = features.split("+")
+    unknown = sorted(set(names) - {"word", "char", "encoder"})
+    if unknown or not names:
+        raise ValueError(f"unknown feature set {features!r}")
+    parts: list[tuple[str, Any]] = []
+    if "word" in names:
         parts.append(("word", TfidfVectorizer(
             analyzer="word", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN,
             sublinear_tf=True, min_df=1, lowercase=True, dtype=_float64(),
         )))
-    if "char" in features:
+    if "char" in names:
         parts.append(("char", TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
             lowercase=True, dtype=_float64(),
         )))
-    if not parts:
-        raise ValueError(f"unknown feature set {features!r}")
+    if "encoder" in names:
+        parts.append(("encoder", EmbeddingFeatures(encoder, encoder_weight)))
     return parts
+
+
+class EmbeddingFeatures:
+    """A feature block of sentence embeddings: ``weight`` x the encoder's unit-length embedding.
+
+    A scikit-learn transformer by its methods (FeatureUnion and ``clone`` need no more). It holds only
+    the encoder's name: the encoder's weights come from the installed package (``_encoder``), never
+    from a pickle. While training, ``_encoder.remembering()`` keeps each text's embedding, so that the
+    search, the final fit and the report encode every sentence once.
+    """
+
+    def __init__(self, encoder: str = DEFAULT_ENCODER, weight: float = 1.0) -> None:
+        self.encoder = encoder
+        self.weight = weight
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"encoder": self.encoder, "weight": self.weight}
+
+    def set_params(self, **params: Any) -> EmbeddingFeatures:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> EmbeddingFeatures:
+        from ._encoder import encoder_pin
+
+        self.pin_ = encoder_pin(self.encoder)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        import scipy.sparse
+
+        from ._encoder import embed
+
+        return scipy.sparse.csr_matrix(embed(self.encoder, list(texts)).astype(_float64()) * self.weight)
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None) -> Any:
+        return self.fit(texts, y).transform(texts)
 
 
 def _float64() -> Any:
@@ -114,11 +181,16 @@ class _PipelineScorer:
         return self.transform(texts) @ self.coef.T + self.intercept
 
     def feature_names(self) -> list[str]:
-        names = []
+        from ._plain import EMBEDDING_FEATURE
+
+        names: list[str] = []
         for name, vectorizer in self.features.transformer_list:
+            if isinstance(vectorizer, EmbeddingFeatures):
+                continue
             vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
             names.extend(term if name == "word" else repr(term) for term in vocabulary)
-        return names
+        # The embedding block is last in FeatureUnion order (build_vectorizers).
+        return names + [EMBEDDING_FEATURE] * (self.coef.shape[1] - len(names))
 
 
 @dataclass
@@ -180,14 +252,21 @@ class Model:
         return self.scorer.coef
 
     def top_features(self, label: str, top: int = 15) -> list[tuple[str, float]]:
-        """The features with the largest coefficients for ``label``: what the model looks for."""
+        """The TF-IDF features with the largest coefficients for ``label``: what the model looks for."""
+        from ._plain import EMBEDDING_FEATURE
+
         weights = self.coefficients()[LABELS.index(label)]
         names = self._feature_names
-        order = weights.argsort()[::-1][:top]
+        order = [i for i in weights.argsort()[::-1] if names[i] != EMBEDDING_FEATURE][:top]
         return [(names[i], round(float(weights[i]), 4)) for i in order]
 
     def explain(self, texts: Sequence[str], labels: Sequence[str], top: int = 8) -> list[list[tuple[str, float]]]:
-        """For each text, the features that pushed it most towards its label: (name, tf-idf x weight)."""
+        """For each text, the features that pushed it most towards its label: (name, tf-idf x weight).
+
+        In an encoder model, the sentence embedding's dimensions count as one feature, their sum.
+        """
+        from ._plain import EMBEDDING_FEATURE
+
         if not texts:
             return []
         features = self.scorer.transform(list(texts))
@@ -197,9 +276,14 @@ class Model:
             start, end = features.indptr[row], features.indptr[row + 1]
             columns, values = features.indices[start:end], features.data[start:end]
             weights = values * coefficients[LABELS.index(label), columns]
+            embedded = [i for i in range(len(columns)) if names[columns[i]] == EMBEDDING_FEATURE]
+            terms = [(weights[i], columns[i], names[columns[i]]) for i in range(len(columns))
+                     if names[columns[i]] != EMBEDDING_FEATURE]
+            if embedded:  # one entry, sorted after every term of its weight
+                terms.append((float(sum(weights[i] for i in embedded)), len(names), EMBEDDING_FEATURE))
             # Ties in weight are broken by column, so both scorers explain alike.
-            order = sorted(range(len(columns)), key=lambda i: (-weights[i], columns[i]))[:top]
-            explanations.append([(names[columns[i]], round(float(weights[i]), 4)) for i in order if weights[i] > 0])
+            terms.sort(key=lambda term: (-term[0], term[1]))
+            explanations.append([(name, round(float(weight), 4)) for weight, _, name in terms[:top] if weight > 0])
         return explanations
 
 
@@ -306,12 +390,15 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
     if trust:
         pipeline = _unpickle(folder / MODEL_FILE, _read_checked(folder, MODEL_FILE, manifest))
         _check_versions(folder / MODEL_FILE, manifest)
+        _check_encoders(folder, pipeline)
         return Model.from_pipeline(pipeline, manifest, folder / MODEL_FILE)
     from ._plain import VOCAB_FILE, WEIGHTS_FILE, read_plain
 
     vocab, weights = (_read_checked(folder, name, manifest) for name in (VOCAB_FILE, WEIGHTS_FILE))
     try:
         scorer, _ = read_plain(vocab, weights)
+    except ModelError as exc:  # an encoder model without propclf[encoder], or with another encoder installed
+        raise ModelError(f"{folder}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any failure to read the files means the same to a user
         raise ModelError(f"{folder}: cannot load the plain model ({type(exc).__name__}: {exc})") from None
     return Model(scorer, manifest, folder / WEIGHTS_FILE)
@@ -350,6 +437,18 @@ def _check_versions(model_path: Path, manifest: dict[str, Any]) -> None:
             f"{model_path}: trained with scikit-learn {trained}, but {sklearn.__version__} is installed; "
             f"its predictions may differ. Retrain with: python train.py (or install scikit-learn=={trained})"
         ), stacklevel=3)
+
+
+def _check_encoders(folder: Path, pipeline: Any) -> None:
+    """The encoder a pickled pipeline was fitted with must be the one installed."""
+    from ._encoder import load_encoder
+
+    for _, part in pipeline.named_steps["features"].transformer_list:
+        if isinstance(part, EmbeddingFeatures):
+            try:
+                load_encoder(part.pin_)
+            except ModelError as exc:
+                raise ModelError(f"{folder}: {exc}") from None
 
 
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:

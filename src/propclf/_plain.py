@@ -27,7 +27,8 @@ import numpy as np
 
 from ._labels import LABELS
 
-__all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "Rows", "PlainScorer", "export_plain", "read_plain"]
+__all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "EMBEDDING_FEATURE", "Rows", "PlainScorer", "export_plain",
+           "read_plain"]
 
 #: Bumped when the plain layout changes.
 PLAIN_FORMAT = 1
@@ -123,6 +124,7 @@ class _FeatureSet:
     idf: Any
 
     def __post_init__(self) -> None:
+        self.width = len(self.terms)
         if self.analyzer == "char_wb":
             self._trie = _CharTrie(self.terms)
         elif self.analyzer == "word":
@@ -248,6 +250,35 @@ class _FeatureSet:
                                      minlength=matrix.shape[0]) for label_weights in weights], axis=1)
 
 
+class _EmbeddingSet:
+    """The sentence-embedding block of an encoder model: ``weight`` x the pinned encoder's embedding.
+
+    Needs ``propclf[encoder]``; the encoder is one of ``_encoder.ENCODERS``, checked against its pin.
+    """
+
+    analyzer = "encoder"
+
+    def __init__(self, name: str, pin: dict[str, Any], weight: float) -> None:
+        from ._encoder import load_encoder
+
+        if not isinstance(weight, (int, float)) or not np.isfinite(weight):
+            raise ValueError(f"encoder weight {weight!r} is not a finite number")
+        self.name, self.pin, self.weight = name, pin, float(weight)
+        self.encoder = load_encoder(pin)
+        self.width = self.encoder.dimensions
+
+    def dense(self, texts: list[str]) -> Any:
+        return self.encoder.embed(texts).astype(np.float64) * self.weight
+
+    def rows(self, texts: list[str]) -> Rows:
+        values = self.dense(texts)
+        n = len(texts)
+        return Rows(values.ravel(), np.tile(np.arange(self.width), n), np.arange(n + 1) * self.width, (n, self.width))
+
+
+EMBEDDING_FEATURE = "[sentence embedding]"
+
+
 def _joined(parts: list[Any], dtype: Any) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
@@ -257,7 +288,8 @@ class PlainScorer:
 
     def __init__(self, settings: dict[str, Any], arrays: dict[str, Any]) -> None:
         self._source = (settings, arrays)
-        self.feature_sets = [
+        self.feature_sets: list[Any] = [
+            _EmbeddingSet(spec["name"], spec["encoder"], spec["weight"]) if spec["analyzer"] == "encoder" else
             _FeatureSet(name=spec["name"], analyzer=spec["analyzer"], ngram_range=tuple(spec["ngram_range"]),
                         token_pattern=spec.get("token_pattern"), sublinear_tf=bool(spec["sublinear_tf"]),
                         terms=list(spec["terms"]), idf=np.asarray(arrays[f"idf_{spec['name']}"], dtype=np.float64))
@@ -265,14 +297,14 @@ class PlainScorer:
         ]
         self.coef = np.asarray(arrays["coef"], dtype=np.float64)
         self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
-        width = sum(len(f.terms) for f in self.feature_sets)
+        width = sum(f.width for f in self.feature_sets)
         if self.coef.shape != (len(LABELS), width) or self.intercept.shape != (len(LABELS),):
             raise ValueError(f"weights of shape {self.coef.shape} do not fit {width} features and {len(LABELS)} labels")
         for feature_set in self.feature_sets:
-            if feature_set.idf.shape != (len(feature_set.terms),):
-                raise ValueError(f"idf of {feature_set.name!r} does not fit its {len(feature_set.terms)} terms")
+            if feature_set.analyzer != "encoder" and feature_set.idf.shape != (feature_set.width,):
+                raise ValueError(f"idf of {feature_set.name!r} does not fit its {feature_set.width} terms")
         # Per feature set and label, its coefficients as one contiguous array (gathers are faster).
-        edges = np.cumsum([0] + [len(f.terms) for f in self.feature_sets])
+        edges = np.cumsum([0] + [f.width for f in self.feature_sets])
         self._weights = [[np.ascontiguousarray(row[a:b]) for row in self.coef] for a, b in zip(edges[:-1], edges[1:])]
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -280,10 +312,10 @@ class PlainScorer:
         return PlainScorer, self._source
 
     def transform(self, texts: list[str]) -> Rows:
-        """The TF-IDF features, feature sets side by side as in the pipeline."""
+        """The features, feature sets side by side as in the pipeline."""
         lowered = [text.lower() for text in texts]
-        parts = [f.transform(lowered) for f in self.feature_sets]
-        offsets = np.cumsum([0] + [len(f.terms) for f in self.feature_sets])
+        parts = [f.rows(texts) if f.analyzer == "encoder" else f.transform(lowered) for f in self.feature_sets]
+        offsets = np.cumsum([0] + [f.width for f in self.feature_sets])
         rows = np.concatenate([part.row_ids() for part in parts])
         order = np.argsort(rows, kind="stable")  # by text, and within a text by feature set
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
@@ -297,14 +329,25 @@ class PlainScorer:
         lowered = [text.lower() for text in texts]
         total = np.tile(self.intercept, (len(texts), 1))
         for feature_set, weights in zip(self.feature_sets, self._weights):
-            total += feature_set.scores(feature_set.transform(lowered), weights)
+            if feature_set.analyzer == "encoder":
+                total += feature_set.dense(texts) @ np.stack(weights).T
+            else:
+                total += feature_set.scores(feature_set.transform(lowered), weights)
         return total
 
     def feature_names(self) -> list[str]:
-        return [term if f.analyzer == "word" else repr(term) for f in self.feature_sets for term in f.terms]
+        names = []
+        for f in self.feature_sets:
+            if f.analyzer == "encoder":
+                names += [EMBEDDING_FEATURE] * f.width
+            else:
+                names += [term if f.analyzer == "word" else repr(term) for term in f.terms]
+        return names
 
 
 def _check_vectorizer(name: str, vectorizer: Any) -> dict[str, Any]:
+    if hasattr(vectorizer, "pin_"):  # the sentence-embedding block (EmbeddingFeatures)
+        return {"name": name, "analyzer": "encoder", "encoder": vectorizer.pin_, "weight": float(vectorizer.weight)}
     params = vectorizer.get_params()
     for key, wanted in _SUPPORTED.items():
         if params.get(key) != wanted:
@@ -324,7 +367,8 @@ def export_plain(pipeline: Any, temperature: float | None) -> dict[str, bytes]:
     specs, arrays = [], {}
     for name, vectorizer in features.transformer_list:
         specs.append(_check_vectorizer(name, vectorizer))
-        arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+        if specs[-1]["analyzer"] != "encoder":
+            arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
     arrays["coef"] = np.asarray(classifier.coef_, dtype=np.float64)[order]
     arrays["intercept"] = np.asarray(classifier.intercept_, dtype=np.float64)[order]
     settings = {"format": PLAIN_FORMAT, "labels": list(LABELS), "temperature": temperature, "features": specs}

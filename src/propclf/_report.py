@@ -23,7 +23,7 @@ from ._evaluation import (
     format_evaluation,
 )
 from ._labels import LABELS
-from ._model import TOKEN_PATTERN, build_pipeline, class_weight_name, scale
+from ._model import TOKEN_PATTERN, build_pipeline, class_weight_name, describe_settings, scale, settings_of
 from ._shortcuts import MAX_LABEL_SHARE, format_shortcuts, shortcuts
 from ._textio import atomic_write_bytes, atomic_write_text
 
@@ -91,9 +91,8 @@ def _baselines(corpus: Corpus, splits: list, hyperparameters: dict[str, Any], se
          lambda: build_pipeline("word", **settings)),
         ("TF-IDF characters + LR", f"char 2-5-grams, C={hyperparameters['C']}",
          lambda: build_pipeline("char", **settings)),
-        ("propclf (shipped)", f"features={hyperparameters['features']}, C={hyperparameters['C']}, "
-                              f"class weight {class_weight_name(hyperparameters['class_weight'])}",
-         lambda: build_pipeline(hyperparameters["features"], **settings)),
+        ("propclf (shipped)", describe_settings(hyperparameters),
+         lambda: build_pipeline(**hyperparameters, seed=seed)),
     ]
     rows = []
     for name, description, make in candidates:
@@ -125,8 +124,7 @@ def _learning_curve(corpus: Corpus, splits: list, hyperparameters: dict[str, Any
             picked = [i for i in train_index if corpus.groups[i] in keep]
             if len({corpus.labels[i] for i in picked}) < len(LABELS):
                 continue
-            model = build_pipeline(hyperparameters["features"], hyperparameters["C"], seed,
-                                   hyperparameters["class_weight"])
+            model = build_pipeline(**hyperparameters, seed=seed)
             model.fit([corpus.texts[i] for i in picked], [corpus.labels[i] for i in picked])
             results.append(f1_score(test_labels, model.predict(test_texts), labels=list(LABELS), average="macro"))
             sizes.append(len(picked))
@@ -287,13 +285,16 @@ def _markdown(corpus: Corpus, measured: dict[str, Any], summary: dict[str, Any],
              "documents; its CV figure from the same grouped folds as every other.", ""]
     table = selection["candidates"]
     real_columns = [key for key in ("seeds_macro_f1", "challenge_macro_f1", "real_text_macro_f1") if key in table[0]]
-    headings = ["features", "C", "class weight", "CV macro-F1",
+    weighted = "encoder_weight" in table[0]
+    headings = ["features", "C", "class weight", *(["encoder weight"] if weighted else []), "CV macro-F1",
                 *(k.replace("_macro_f1", "").replace("_", " ") + " macro-F1" for k in real_columns)]
-    lines += ["| " + " | ".join(headings) + " |", "|---|---:|---|---:|" + "---:|" * len(real_columns)]
+    lines += ["| " + " | ".join(headings) + " |",
+              "|---|---:|---|" + "---:|" * (weighted + 1 + len(real_columns))]
     for row in sorted(table, key=lambda r: -r.get("real_text_macro_f1", r["cv_macro_f1"])):
-        mark = " **(chosen)**" if {k: row[k] for k in ("features", "C", "class_weight")} == selection["chosen"] else ""
+        mark = " **(chosen)**" if settings_of(row) == selection["chosen"] else ""
         lines.append(f"| {row['features']}{mark} | {row['C']} | {class_weight_name(row['class_weight'])} | "
-                     + " | ".join([f"{row['cv_macro_f1']:.3f} ± {row['cv_std']:.3f}",
+                     + " | ".join([*([f"{row['encoder_weight']:g}"] if weighted else []),
+                                   f"{row['cv_macro_f1']:.3f} ± {row['cv_std']:.3f}",
                                    *(f"{row[k]:.3f}" for k in real_columns)]) + " |")
     lines += ["", f"## Baselines (macro-F1 on {summary['baselines_on']})", "",
               "| model | settings | macro-F1 |", "|---|---|---:|"]

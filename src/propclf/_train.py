@@ -32,9 +32,19 @@ from ._evaluation import (
     splitter,
 )
 from ._labels import LABELS
-from ._model import build_classifier, build_pipeline, build_vectorizers, class_weight_name, save_model, scale
+from ._model import (
+    DEFAULT_ENCODER,
+    build_classifier,
+    build_pipeline,
+    build_vectorizers,
+    describe_settings,
+    save_model,
+    scale,
+    settings_of,
+)
 
-__all__ = ["SEARCH_SPACE", "TrainResult", "train", "measure", "default_challenge"]
+__all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "measure",
+           "default_challenge"]
 
 #: Candidate settings; the real-text score picks one. Real documents are mostly neutral, more so than
 #: the corpus, so besides the corpus' own label mix (None) and equal weight for each label ("balanced")
@@ -44,6 +54,19 @@ SEARCH_SPACE: dict[str, list[Any]] = {
     "C": [1.0, 3.0, 10.0],
     "class_weight": ["balanced", None, {"slogan": 1.0, "critique": 1.0, "neutral": 2.0}],
 }
+#: ``--features tfidf+encoder``: TF-IDF and the sentence embedding in one logistic regression; the
+#: embedding block's weight (its length beside the unit-length TF-IDF blocks) is searched too.
+ENCODER_SEARCH_SPACE: dict[str, list[Any]] = {
+    "features": ["word+char+encoder"],
+    "C": [1.0, 3.0, 10.0],
+    "class_weight": ["balanced", None, {"slogan": 1.0, "critique": 1.0, "neutral": 2.0}],
+    "encoder_weight": [0.5, 1.0],
+}
+#: What ``train(features=...)`` accepts: the default TF-IDF model, or TF-IDF with an encoder (propclf[encoder]).
+FEATURE_FAMILIES = ("tfidf", "tfidf+encoder")
+#: Plain-model check: an encoder model's plain files are checked against the pipeline on this many
+#: corpus rows (encoding all of them twice more would double the training time).
+ENCODER_CHECK_ROWS = 2000
 Progress = Callable[[str], None]
 
 
@@ -61,49 +84,64 @@ def default_challenge(data: str | Path) -> Path:
     return Path(os.path.normpath((data if data.is_dir() else data.parent) / ".." / "challenge" / "challenge.csv"))
 
 
-def _candidates() -> list[dict[str, Any]]:
-    return [{"features": f, "C": c, "class_weight": w}
-            for f in SEARCH_SPACE["features"] for c in SEARCH_SPACE["C"] for w in SEARCH_SPACE["class_weight"]]
+def _candidates(family: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> list[dict[str, Any]]:
+    if family not in FEATURE_FAMILIES:
+        raise ValueError(f"unknown features {family!r} (choose from {', '.join(FEATURE_FAMILIES)})")
+    if family == "tfidf":
+        return [{"features": f, "C": c, "class_weight": w}
+                for f in SEARCH_SPACE["features"] for c in SEARCH_SPACE["C"] for w in SEARCH_SPACE["class_weight"]]
+    space = ENCODER_SEARCH_SPACE
+    return [{"features": f, "C": c, "class_weight": w, "encoder": encoder, "encoder_weight": e}
+            for f in space["features"] for c in space["C"] for w in space["class_weight"]
+            for e in space["encoder_weight"]]
 
 
 def _split_task(train_texts: list[str], train_labels: list[str], test_sets: list[list[str]],
-                candidates: list[dict[str, Any]], seed: int) -> list[list[Any]]:
+                candidates: list[dict[str, Any]], seed: int,
+                embedded: tuple[Any, list[Any]] | None = None) -> list[list[Any]]:
     """Fit the vectorizers once on one training split, then every candidate's classifier on them.
 
-    Returns, per candidate, one probability array (rows x LABELS) per test set.
+    ``embedded``: the sentence embeddings of the training rows and of each test set, for candidates
+    with an encoder. Returns, per candidate, one probability array (rows x LABELS) per test set.
     """
     import scipy.sparse
 
     vectorizers = dict(build_vectorizers("word+char"))
     train_parts = {name: v.fit_transform(train_texts) for name, v in vectorizers.items()}
     test_parts = [{name: v.transform(texts) for name, v in vectorizers.items()} for texts in test_sets]
+    if embedded is not None:
+        train_parts["encoder"] = scipy.sparse.csr_matrix(embedded[0].astype("float64"))
+        for parts, matrix in zip(test_parts, embedded[1]):
+            parts["encoder"] = scipy.sparse.csr_matrix(matrix.astype("float64"))
 
-    def stack(parts: dict[str, Any], features: str) -> Any:
-        # The same matrix FeatureUnion makes: the parts side by side, in build_vectorizers' order.
-        return scipy.sparse.hstack([parts[name] for name, _ in build_vectorizers(features)]).tocsr()
+    def stack(parts: dict[str, Any], candidate: dict[str, Any]) -> Any:
+        # The same matrix FeatureUnion makes: the blocks side by side, in build_vectorizers' order.
+        blocks = [parts[name] * (candidate["encoder_weight"] if name == "encoder" else 1.0)
+                  for name, _ in build_vectorizers(candidate["features"])]
+        return scipy.sparse.hstack(blocks).tocsr()
 
     results = []
     for candidate in candidates:
         classifier = build_classifier(candidate["C"], candidate["class_weight"], seed)
-        classifier.fit(stack(train_parts, candidate["features"]), train_labels)
+        classifier.fit(stack(train_parts, candidate), train_labels)
         order = [list(classifier.classes_).index(label) for label in LABELS]
-        results.append([classifier.predict_proba(stack(parts, candidate["features"]))[:, order]
-                        for parts in test_parts])
+        results.append([classifier.predict_proba(stack(parts, candidate))[:, order] for parts in test_parts])
     return results
 
 
 def _run_task(kind: str, k: int, train_texts: list[str], train_labels: list[str], test_sets: list[list[str]],
-              candidates: list[dict[str, Any]], seed: int) -> tuple[str, int, list[list[Any]]]:
-    return kind, k, _split_task(train_texts, train_labels, test_sets, candidates, seed)
+              candidates: list[dict[str, Any]], seed: int,
+              embedded: tuple[Any, list[Any]] | None) -> tuple[str, int, list[list[Any]]]:
+    return kind, k, _split_task(train_texts, train_labels, test_sets, candidates, seed, embedded)
 
 
 def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: int, n_jobs: int | None,
-            progress: Progress | None) -> dict[str, Any]:
+            progress: Progress | None, family: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> dict[str, Any]:
     """Every candidate's out-of-fold corpus probabilities and its real-text probabilities."""
     import numpy
     from joblib import Parallel, delayed
 
-    candidates = _candidates()
+    candidates = _candidates(family, encoder)
     texts, labels = corpus.texts, corpus.labels
     splits = splitter(labels, corpus.groups, folds, seed)
     seeds = [i for i, origin in enumerate(corpus.origins) if origin == "seed"]
@@ -117,8 +155,15 @@ def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: i
                               f"({len(texts)} rows)...")
     out_of_fold = [numpy.zeros((len(texts), len(LABELS))) for _ in candidates]
     real: list[list[Any]] = [[] for _ in candidates]
+    vectors = _embed_all(texts + (challenge.texts if challenge else []), encoder, progress) \
+        if family != "tfidf" else None
+
+    def embedded(train: list[int], tests: list[list[str]]) -> tuple[Any, list[Any]] | None:
+        return None if vectors is None else (vectors([texts[i] for i in train]), [vectors(test) for test in tests])
+
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_run_task)(kind, k, [texts[i] for i in train], [labels[i] for i in train], tests, candidates, seed)
+        delayed(_run_task)(kind, k, [texts[i] for i in train], [labels[i] for i in train], tests, candidates, seed,
+                           embedded(train, tests))
         for kind, k, train, tests in tasks)
     for done, (kind, k, results) in enumerate(jobs, 1):
         for c, probabilities in enumerate(results):
@@ -130,6 +175,28 @@ def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: i
         report_progress(progress, f"  split {done}/{len(tasks)} done ({what})")
     return {"candidates": candidates, "splits": splits, "out_of_fold": out_of_fold, "real": real,
             "seed_rows": seeds, "written_rows": written}
+
+
+def _embed_all(texts: list[str], encoder: str, progress: Progress | None) -> Callable[[list[str]], Any]:
+    """Encode every distinct text once (kept for the rest of training); returns texts -> embeddings."""
+    import numpy
+
+    from ._encoder import embed
+
+    distinct = list(dict.fromkeys(texts))
+    # About 150 sentences a second on 2 cores.
+    report_progress(progress, f"Encoding {len(distinct)} sentences with {encoder} (about "
+                              f"{max(1, round(len(distinct) / 150))} s on 2 cores)...")
+    chunks = []
+    for start in range(0, len(distinct), 2000):
+        chunks.append(embed(encoder, distinct[start:start + 2000]))
+        report_progress(progress, f"  encoded {min(start + 2000, len(distinct))}/{len(distinct)}")
+    matrix = numpy.concatenate(chunks) if chunks else None
+    where = {text: i for i, text in enumerate(distinct)}
+
+    def rows(selection: list[str]) -> Any:
+        return matrix[[where[text] for text in selection]]
+    return rows
 
 
 def _candidate_table(corpus: Corpus, challenge: HeldOutSet | None, search: dict[str, Any]) -> list[dict[str, Any]]:
@@ -166,11 +233,12 @@ def _choose(table: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     best = max(table, key=lambda row: (row[key], row["cv_macro_f1"], -row["C"]))
     how = ("real-text macro-F1 (seed documents scored by a model trained without them, plus the challenge set)"
            if key == "real_text_macro_f1" else "grouped cross-validation macro-F1 (no real-text set available)")
-    return {k: best[k] for k in ("features", "C", "class_weight")}, how
+    return settings_of(best), how
 
 
 def measure(corpus: Corpus, held_out: list[HeldOutSet], *, seed: int = 0, folds: int = 5,
-            n_jobs: int | None = None, progress: Progress | None = None) -> dict[str, Any]:
+            n_jobs: int | None = None, progress: Progress | None = None, features: str = "tfidf",
+            encoder: str = DEFAULT_ENCODER) -> dict[str, Any]:
     """Search, choose, fit on all rows, calibrate, and score everything.
 
     Returns a dict with the fitted ``pipeline``, the chosen ``hyperparameters``, the ``evaluation``
@@ -179,17 +247,15 @@ def measure(corpus: Corpus, held_out: list[HeldOutSet], *, seed: int = 0, folds:
     """
     overlap = check_held_out(corpus.ids, corpus.texts, held_out)
     challenge = calibration_set(held_out)
-    search = _search(corpus, challenge, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress)
+    search = _search(corpus, challenge, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress, family=features,
+                     encoder=encoder)
     table = _candidate_table(corpus, challenge, search)
     hyperparameters, how = _choose(table)
     chosen = search["candidates"].index(hyperparameters)
-    weight = class_weight_name(hyperparameters["class_weight"])
-    report_progress(progress, f"Chosen by {how.split(' (')[0]}: features={hyperparameters['features']}, "
-                              f"C={hyperparameters['C']}, class weight {weight}")
+    report_progress(progress, f"Chosen by {how.split(' (')[0]}: {describe_settings(hyperparameters)}")
 
     report_progress(progress, f"Fitting the model on all {len(corpus)} rows...")
-    pipeline = build_pipeline(hyperparameters["features"], hyperparameters["C"], seed,
-                              hyperparameters["class_weight"])
+    pipeline = build_pipeline(**hyperparameters, seed=seed)
     pipeline.fit(corpus.texts, corpus.labels)
     order = [list(pipeline.classes_).index(label) for label in LABELS]
     held_out_probabilities = {s.name: pipeline.predict_proba(s.texts)[:, order] for s in held_out}
@@ -264,38 +330,60 @@ def _versions() -> dict[str, str]:
 
 def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: int | None = None,
                     report: str | Path | None = None, challenge: str | Path | None = None,
-                    crosswriter: str | Path | None = DEFAULT_CROSSWRITER,
-                    progress: Progress | None = None) -> tuple[Corpus, dict[str, Any]]:
+                    crosswriter: str | Path | None = DEFAULT_CROSSWRITER, progress: Progress | None = None,
+                    features: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> tuple[Corpus, dict[str, Any]]:
     """Load the corpus and its held-out sets, measure, and write the report if asked."""
+    if features not in FEATURE_FAMILIES:
+        raise ValueError(f"unknown features {features!r} (choose from {', '.join(FEATURE_FAMILIES)})")
     corpus = load_corpus(data)
     if challenge is not None and not Path(challenge).is_file():
         # Only the default challenge set may be absent (a corpus of one's own); a named one must exist.
         raise CorpusError(f"{challenge}: no such challenge file")
     held_out = real_text_sets(challenge if challenge is not None else default_challenge(data), crosswriter)
-    measured = measure(corpus, held_out, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress)
-    if report is not None:
-        from ._report import write_report
+    with _remembering_embeddings(features):
+        measured = measure(corpus, held_out, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress,
+                           features=features, encoder=encoder)
+        if report is not None:
+            from ._report import write_report
 
-        report_progress(progress, "Writing the report (baselines and learning curve on real text)...")
-        summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
-        measured["evaluation"]["report"] = _report_summary(summary, report)
+            report_progress(progress, "Writing the report (baselines and learning curve on real text)...")
+            summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
+            measured["evaluation"]["report"] = _report_summary(summary, report)
     return corpus, measured
+
+
+def _remembering_embeddings(features: str) -> Any:
+    """Keep every sentence's embedding for the whole measurement (the search, the final fit and the
+    report's models encode the same rows); nothing to keep for TF-IDF alone."""
+    import contextlib
+
+    if "encoder" not in features:
+        return contextlib.nullcontext()
+    from ._encoder import remembering
+
+    return remembering()
 
 
 def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
           n_jobs: int | None = None, report: str | Path | None = None, challenge: str | Path | None = None,
-          crosswriter: str | Path | None = DEFAULT_CROSSWRITER, progress: Progress | None = None) -> TrainResult:
+          crosswriter: str | Path | None = DEFAULT_CROSSWRITER, progress: Progress | None = None,
+          features: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> TrainResult:
     """Validate the corpus, choose and evaluate the settings, fit on all rows, and save model + manifest.
 
-    With ``report`` (a folder), also write the evaluation report there (see ``write_report``).
+    ``features``: ``tfidf`` (the default model) or ``tfidf+encoder`` (TF-IDF and ``encoder``'s
+    sentence embeddings in one logistic regression; needs ``propclf[encoder]``). With ``report``
+    (a folder), also write the evaluation report there (see ``write_report``).
     """
     corpus, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report,
-                                       challenge=challenge, crosswriter=crosswriter, progress=progress)
+                                       challenge=challenge, crosswriter=crosswriter, progress=progress,
+                                       features=features, encoder=encoder)
     pipeline, hyperparameters = measured["pipeline"], measured["hyperparameters"]
+    encoded = "encoder" in hyperparameters
     manifest = {
-        "name": "propclf",
-        "description": "Sentence classifier: propaganda slogan, critique, neutral narrative. "
-                       "TF-IDF features into logistic regression.",
+        "name": "propclf-encoder" if encoded else "propclf",
+        "description": "Sentence classifier: propaganda slogan, critique, neutral narrative. " + (
+            f"TF-IDF features and {hyperparameters.get('encoder')} sentence embeddings into one logistic "
+            "regression (needs propclf[encoder])." if encoded else "TF-IDF features into logistic regression."),
         "labels": list(LABELS),
         "hyperparameters": {**hyperparameters, **_pipeline_settings(pipeline)},
         "search": {"scoring": measured["evaluation"]["selection"]["by"], "folds": folds,
@@ -315,8 +403,13 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
         "versions": _versions(),
         "evaluation": {k: v for k, v in measured["evaluation"].items() if k != "selection"},
     }
-    report_progress(progress, f"Saving the model to {out}...")
-    model_path = save_model(pipeline, manifest, out, check_texts=corpus.texts)
+    if encoded:
+        from ._encoder import encoder_pin
+
+        manifest["encoder"] = encoder_pin(hyperparameters["encoder"])
+    report_progress(progress, f"Checking the plain files against the pipeline and saving the model to {out}...")
+    model_path = save_model(pipeline, manifest, out,
+                            check_texts=corpus.texts[:ENCODER_CHECK_ROWS] if encoded else corpus.texts)
     from ._model import load_model
 
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)
@@ -335,6 +428,8 @@ def _report_summary(summary: dict[str, Any], folder: str | Path) -> dict[str, An
 def _pipeline_settings(pipeline: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for name, vectorizer in pipeline.named_steps["features"].transformer_list:
+        if name == "encoder":
+            continue
         settings[f"{name}_ngram_range"] = list(vectorizer.ngram_range)
         settings[f"{name}_min_df"] = vectorizer.min_df
         settings[f"{name}_vocabulary_size"] = len(vectorizer.vocabulary_)

@@ -21,7 +21,7 @@ from ._errors import ModelVersionWarning, PropclfError
 from ._evaluation import format_evaluation
 from ._inputs import ReadOptions, expand_inputs, table_columns
 from ._labels import LABELS
-from ._model import class_weight_name
+from ._model import describe_settings
 from ._outputs import FORMATS, write_records
 from ._predict import get_model
 from ._tagging import tag_files
@@ -71,6 +71,15 @@ _crosswriter_option = click.option("--crosswriter", default="../shared/crosswrit
                                    help="Folder of cross-writer sets, measured only (skipped when it is not there).")
 
 
+_features_option = click.option("--features", type=click.Choice(["tfidf", "tfidf+encoder"]), default="tfidf",
+                                show_default=True,
+                                help="tfidf: the default model. tfidf+encoder: TF-IDF and sentence embeddings in "
+                                     "one logistic regression (needs: pip install 'propclf[encoder]').")
+_encoder_option = click.option("--encoder", type=click.Choice(["minilm-l6", "minilm-l6-static"]),
+                               default="minilm-l6", show_default=True,
+                               help="The sentence encoder of --features tfidf+encoder.")
+
+
 def _progress_line(started: float) -> Callable[[str], None]:
     """Progress on standard error, each line with the seconds since the start."""
     def show(message: str) -> None:
@@ -88,19 +97,21 @@ def _progress_line(started: float) -> Callable[[str], None]:
 @_no_report_option
 @_challenge_option
 @_crosswriter_option
+@_features_option
+@_encoder_option
 def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report: str | None, no_report: bool,
-                  challenge: str | None, crosswriter: str) -> None:
+                  challenge: str | None, crosswriter: str, features: str, encoder: str) -> None:
     """Retrain from the labeled corpus, choosing the settings by real text; save the model, manifest and report."""
-    click.echo(f"Training on {data} (seed {seed}, {folds} folds); on 2 cores this takes about 5 minutes...",
-               err=True)
+    minutes = "5" if features == "tfidf" else "15"
+    click.echo(f"Training on {data} (seed {seed}, {folds} folds, features {features}); on 2 cores this takes "
+               f"about {minutes} minutes...", err=True)
     report = None if no_report else (report or str(Path(out) / "report"))
     result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
-                   crosswriter=crosswriter, progress=_progress_line(time.monotonic()))
+                   crosswriter=crosswriter, progress=_progress_line(time.monotonic()), features=features,
+                   encoder=encoder)
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
-    settings = manifest["hyperparameters"]
-    click.echo(f"\nChosen by {manifest['search']['scoring']}: features={settings['features']}, C={settings['C']}, "
-               f"class weight {class_weight_name(settings['class_weight'])}")
+    click.echo(f"\nChosen by {manifest['search']['scoring']}: {describe_settings(manifest['hyperparameters'])}")
     files = ", ".join(f"{name} (sha256 {entry['sha256'][:12]}...)" for name, entry in manifest["files"].items())
     click.echo(f"Saved to {result.model_path.parent}: {files}, and the manifest propclf.json")
     if report:
@@ -116,11 +127,14 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
 @_no_report_option
 @_challenge_option
 @_crosswriter_option
+@_features_option
+@_encoder_option
 def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, no_report: bool,
-                     challenge: str | None, crosswriter: str) -> None:
+                     challenge: str | None, crosswriter: str, features: str, encoder: str) -> None:
     """Measure the training procedure on real text and by grouped cross-validation; write the report."""
     result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
-                      challenge=challenge, crosswriter=crosswriter, progress=_progress_line(time.monotonic()))
+                      challenge=challenge, crosswriter=crosswriter, progress=_progress_line(time.monotonic()),
+                      features=features, encoder=encoder)
     click.echo(format_evaluation(result))
     if not no_report:
         click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
@@ -389,7 +403,7 @@ def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, t
     result = predict(sentence, model=model)
     (explanation,) = model.explain([sentence], [result.label], top=top)
     click.echo(f"{result.label}  " + "  ".join(f"{k} {v:.3f}" for k, v in result.probabilities.items()))
-    click.echo(f"\nWhat pushed it towards {result.label} (tf-idf value x coefficient):")
+    click.echo(f"\nWhat pushed it towards {result.label} (feature value x coefficient):")
     for name, weight in explanation:
         click.echo(f"  {weight:+8.3f}  {name}")
 
@@ -407,7 +421,7 @@ def inspect_command(model_path: str | None, trust_pickle: bool, top: int) -> Non
     evaluation = manifest.get("evaluation", {})
     real = ", ".join(f"{name} {result['macro_f1']}" for name, result in (evaluation.get("real_text") or {}).items())
     click.echo(f"{model.path}: trained on {data.get('rows')} rows {data.get('per_label')}, "
-               f"features={settings.get('features')}, C={settings.get('C')}")
+               f"{describe_settings(settings)}")
     click.echo(f"macro-F1 on real text: {real or 'not measured'}; in-corpus cross-validation "
                f"{evaluation.get('cross_validation', {}).get('macro_f1')}")
     click.echo("Word n-grams are shown plain, character n-grams quoted.")
