@@ -467,8 +467,10 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
     try:
         with _reported(part.path, part.name, target):
             if part.end is None:  # a whole file: exactly the local engine's code path
+                # Named as the user named it (in rows, messages, --keep-text), read at the absolute path.
+                source = Source(part.name, Path(part.path), in_folder=part.in_folder)
                 records: Iterable[TaggedRecord] = _renamed_records(
-                    tag_files([Source(part.path, Path(part.path), in_folder=part.in_folder)], model=model, options=job.options, explain=job.explain,
+                    tag_files([source], model=model, options=job.options, explain=job.explain,
                               min_confidence=job.min_confidence, warn=warnings.append, jobs=1),
                     part.path, part.name)
             else:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ._errors import InputError
+from ._textio import atomic_writer, open_binary
 
 __all__ = ["DOCUMENT_SUFFIXES", "PAGE_BREAK", "Document", "document_kind", "binary_kind", "open_document",
            "extract_text", "kept_name"]
@@ -36,8 +37,11 @@ PAGE_BREAK = "\n\f\n"
 PARAGRAPH_BREAK = "\n\n"
 #: Lines looked at for running headers (top of the page) and footers (bottom).
 EDGE_LINES = 2
+EDGE_WORDS = 12
 #: Page texts of a PDF beyond this size wait on disk, not in memory, between the two passes.
 SPOOL_BYTES = 16 << 20
+#: Fewer words than this from the fallback extractors, on a page where the main one found nothing: a menu.
+FALLBACK_MIN_WORDS = 30
 _READS = "propclf reads text, Markdown, CSV/TSV/JSONL, HTML, PDF and Word (.docx) files"
 
 # First bytes of binary files that are not documents propclf reads: what they look like.
@@ -105,7 +109,8 @@ def not_text(name: str, head: bytes) -> InputError | None:
         return None
     if what in ("a PDF file", "a ZIP archive") and name == "-":
         return InputError(f"-: this looks like {what}; save it to a file and give its name ({_READS})")
-    return InputError(f"{name}: this looks like {what}, not text; {_READS}")
+    what, _, advice = what.partition("; ")
+    return InputError(f"{name}: this looks like {what}, not text; " + (f"{advice} ({_READS})" if advice else _READS))
 
 
 def document_kind(path: Path) -> str | None:
@@ -157,8 +162,6 @@ class Document:
         if keep is None:
             yield from self._numbered()
             return
-        from ._textio import atomic_writer
-
         with atomic_writer(keep) as out:
             for piece in self._numbered():
                 out.write(piece)
@@ -223,16 +226,20 @@ def _quiet_libraries() -> Iterator[None]:
 def _html_paragraphs(path: Path, name: str) -> list[str]:
     import trafilatura
 
-    from ._textio import open_binary
-
-    with open_binary(path) as handle:
+    with open_binary(path, name) as handle:
         data = handle.read()
     if not data.strip():
         raise InputError(f"{name}: file is empty")
+    settings = dict(output_format="txt", favor_precision=True, include_comments=False, include_tables=False,
+                    include_images=False, include_links=False, deduplicate=False, with_metadata=False)
     try:
-        text = trafilatura.extract(data, output_format="txt", favor_precision=True, include_comments=False,
-                                   include_tables=False, include_images=False, include_links=False,
-                                   deduplicate=False, with_metadata=False)
+        text = trafilatura.extract(data, fast=True, **settings)
+        if text is None:
+            # trafilatura's own extractor found no article: its fallbacks (readability, jusText) may, but on
+            # a page of menus they return the menu, so a few words are not main text.
+            text = trafilatura.extract(data, **settings)
+            if text is not None and len(text.split()) < FALLBACK_MIN_WORDS:
+                text = None
     except Exception as exc:  # noqa: BLE001 - a parser of untrusted pages: any failure is a bad page
         raise InputError(f"{name}: cannot read this HTML page ({type(exc).__name__})") from None
     paragraphs = [line.strip() for line in (text or "").split("\n") if line.strip()]
@@ -249,9 +256,7 @@ def _docx_paragraphs(path: Path, name: str) -> list[str]:
     from docx.table import Table
 
     if not zipfile.is_zipfile(path):
-        from ._textio import open_binary
-
-        with open_binary(path) as handle:
+        with open_binary(path, name) as handle:
             head = handle.read(_HEAD_BYTES)
         what = binary_kind(head)
         looks = f"; it looks like {what}" if what and what != "a ZIP archive" else ""
@@ -295,9 +300,7 @@ def _open_pdf(path: Path, name: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
-    from ._textio import open_binary
-
-    handle = open_binary(path)  # pypdf reads a file object as it goes; given a path, it reads it all at once
+    handle = open_binary(path, name)  # pypdf reads a file object as it goes; given a path, it reads it all at once
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="")
     lengths: list[int] = []
     edges: Counter[tuple[int, str]] = Counter()
@@ -368,7 +371,8 @@ def _edge_lines(lines: list[str]) -> Iterator[tuple[int, int]]:
 def _edges(text: str) -> Iterator[tuple[int, str]]:
     lines = text.split("\n")
     for index, position in _edge_lines(lines):
-        yield position, _edge_key(lines[index])
+        if len(lines[index].split()) <= EDGE_WORDS:  # a running header is short; a line of prose may repeat
+            yield position, _edge_key(lines[index])
 
 
 def _without_edges(text: str, repeated: set[tuple[int, str]]) -> str:

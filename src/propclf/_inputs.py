@@ -137,7 +137,7 @@ def _document_units(source: Source, options: ReadOptions, warn: Callable[[str], 
 
 
 def _open(source: Source) -> BinaryIO:
-    return sys.stdin.buffer if source.path is None else open_binary(source.name)
+    return sys.stdin.buffer if source.path is None else open_binary(source.path, source.name)
 
 
 def _decoder_name(encoding: str) -> str:
