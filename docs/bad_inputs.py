@@ -205,7 +205,7 @@ CASES: list[Case] = [
     # Documents (pip install 'propclf[formats]') and other binary files.
     Case("a PNG image named .txt", ("predict", "notes.txt"), "error", "notes.txt",
          write("notes.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")),
-    Case("the same, with --errors replace", ("predict", "--errors", "replace", "photo.txt"), "error", "photo.txt",
+    Case("a PNG image, with --errors replace", ("predict", "--errors", "replace", "photo.txt"), "error", "photo.txt",
          write("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")),
     Case("a gzip archive", ("predict", "notes.txt.gz"), "error", "notes.txt.gz",
          write("notes.txt.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")),
