@@ -344,11 +344,20 @@ def test_dask_gives_the_same_rows_as_local_for_documents(tmp_path: Path, capsys)
     code, local, local_err = run(["predict", "--format", "csv", *glob, str(folder)], capsys)
     assert code == 0
     out = tmp_path / "parts"
-    code, _, err = run(["predict", "--engine", "dask", "--workers", "1", "--format", "csv", *glob, "-o", str(out),
-                        str(folder)], capsys)
+    # Partitions far smaller than the PDF: a document is never cut into byte ranges.
+    code, _, err = run(["predict", "--engine", "dask", "--workers", "1", "--partition-mb", "0.001", "--format", "csv",
+                        *glob, "-o", str(out), str(folder)], capsys)
     assert code == 0, err
     parts = sorted(out.glob("part-*.csv"))
+    assert len(parts) == 3
     lines = [line for i, part in enumerate(parts) for j, line in enumerate(part.read_text().splitlines())
              if i == 0 or j > 0]
     assert "\n".join(lines) + "\n" == local
     assert [line for line in err.splitlines() if line.startswith("Warning")] == local_err.splitlines()
+    pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
+    code, _, err = run(["predict", "--engine", "dask", "--workers", "1", "--format", "parquet", "--glob", "*.pdf",
+                        "-o", str(tmp_path / "pq"), str(folder)], capsys)
+    assert code == 0, err
+    table = pyarrow_parquet.read_table(sorted((tmp_path / "pq").glob("part-*.parquet"))[0])
+    assert table.column_names[-2:] == ["page", "extracted"] and str(table.schema.field("page").type) == "int64"
+    assert table.column("page").to_pylist()[-1] == 3
