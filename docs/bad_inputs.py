@@ -52,6 +52,7 @@ class Case:
     names: str
     build: Callable[[Path], None] = lambda folder: None
     known_bug: str = ""
+    stdin: bytes = b""  # what standard input holds
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,44 @@ CASES: list[Case] = [
          both(NOTES, write("out/keep.txt", ""))),
     Case("an output path under a file", ("predict", "-o", "notes.txt/tags.csv", "notes.txt"), "error", "notes.txt",
          NOTES),
+    # Documents (pip install 'propclf[formats]') and other binary files.
+    Case("a PNG image named .txt", ("predict", "notes.txt"), "error", "notes.txt",
+         write("notes.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")),
+    Case("a PNG image, with --errors replace", ("predict", "--errors", "replace", "photo.txt"), "error", "photo.txt",
+         write("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")),
+    Case("a gzip archive", ("predict", "notes.txt.gz"), "error", "notes.txt.gz",
+         write("notes.txt.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")),
+    Case("a legacy Word .doc file", ("predict", "draft.doc"), "error", "draft.doc",
+         write("draft.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))),
+    Case("a .docx that is not a ZIP", ("predict", "draft.docx"), "error", "draft.docx",
+         write("draft.docx", "This was never a Word file.\n")),
+    Case("a damaged PDF", ("predict", "report.pdf"), "error", "report.pdf",
+         write("report.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R")),
+    Case("an image-only PDF (a scan, no text layer)", ("predict", "scan.pdf"), "error", "scan.pdf",
+         lambda folder: blank_pdf(folder / "scan.pdf")),
+    Case("an encrypted PDF", ("predict", "locked.pdf"), "error", "locked.pdf",
+         lambda folder: blank_pdf(folder / "locked.pdf", password="secret")),
+    Case("an HTML page with no main text", ("predict", "menu.html"), "error", "menu.html",
+         write("menu.html", "<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav></body></html>")),
+    Case("a PDF on standard input", ("predict", "-"), "error", "-", stdin=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"),
+    Case("a folder with an image-only PDF (--glob '*.txt,*.pdf')", ("predict", "--glob", "*.txt,*.pdf", "docs"),
+         "warning", "scan.pdf", both(write("docs/notes.txt", "It was a cynical film.\n"),
+                                      lambda folder: blank_pdf(folder / "docs" / "scan.pdf"))),
 ]
+
+
+def blank_pdf(path: Path, password: str | None = None) -> None:
+    """A PDF of two blank pages (no text layer), encrypted with ``password`` if given."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2):
+        writer.add_blank_page(595, 842)
+    if password:
+        writer.encrypt(password, algorithm="AES-256")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        writer.write(handle)
 
 
 # --- Running them -----------------------------------------------------------------------------------------
@@ -212,8 +250,9 @@ def run(case: Case, folder: Path) -> Result:
 
     case.build(folder)
     stdout, stderr = io.StringIO(), io.StringIO()
-    previous = Path.cwd()
+    previous, previous_stdin = Path.cwd(), sys.stdin
     os.chdir(folder)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(case.stdin))
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
@@ -225,6 +264,7 @@ def run(case: Case, folder: Path) -> Result:
                 traceback.print_exc(file=sys.stderr)
     finally:
         os.chdir(previous)
+        sys.stdin = previous_stdin
     return Result(code, stdout.getvalue(), stderr.getvalue(), str(folder))
 
 

@@ -52,3 +52,27 @@ def test_report_renders_every_sentence_without_errors(browser, tmp_path: Path, c
     assert panel.startswith("critique") and "slogan" in panel and "Words that drove it" in panel
     errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
     assert errors == []
+
+
+def test_report_of_a_tagged_pdf_shows_the_page_of_each_sentence(browser, tmp_path: Path, capsys):
+    pytest.importorskip("pypdf")
+    pytest.importorskip("fpdf")
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from test_formats import make_pdf
+
+    pdf = make_pdf(tmp_path / "report.pdf")
+    report = tmp_path / "report.html"
+    assert main(["predict", "--format", "html", "-o", str(report), str(pdf)]) == 0
+    capsys.readouterr()
+    browser.get(report.as_uri())
+    markers = browser.find_elements(By.CSS_SELECTOR, "span.page")
+    assert [m.text for m in markers] == ["p. 1", "p. 2", "p. 3"] and all(m.is_displayed() for m in markers)
+    sentences = browser.find_elements(By.CSS_SELECTOR, "span.s")
+    assert sentences and all(s.get_attribute("data-page") in ("1", "2", "3") for s in sentences)
+    target = next(s for s in sentences if s.text == "Long live the great leader!")
+    ActionChains(browser).move_to_element(target).perform()
+    assert "Page 2 of the PDF" in browser.find_element(By.ID, "detail").text
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert errors == []

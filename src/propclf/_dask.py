@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._errors import InputError, PropclfError
-from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, table_columns
+from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs
 from ._labels import LABELS
+from ._outputs import BASE_COLUMNS, column_value, output_columns
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
 from ._tagging import TaggedRecord, tag_files
@@ -60,8 +61,6 @@ PARQUET_ROWS = 50_000
 #: Seconds to wait for a scheduler to answer, and for its first worker(s) to join.
 CONNECT_SECONDS = 10
 WORKERS_SECONDS = 60
-_BASE_COLUMNS = ("source", "row", "id", "sentence", "start", "end", "text", "label",
-                 *(f"p_{label}" for label in LABELS))
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def tag_with_dask(
     if output_format == "parquet":
         _require_pyarrow()
     resolved = get_model(model)
-    columns = extra_columns if extra_columns is not None else table_columns(sources, options)
+    columns = extra_columns if extra_columns is not None else output_columns(sources, options)
     out = Path(output_dir)
     created = _prepare_output(out)
     job = _Job(options, str(out.absolute()), output_format, list(columns), explain and output_format == "jsonl",
@@ -232,6 +231,7 @@ class _Part:
     number: int = 0  # the part file's number
     chars: int = 0  # characters of the file before ``start``
     sentences: int = 0  # sentences of the file before ``start``
+    in_folder: bool = False  # see Source.in_folder
 
     @property
     def order(self) -> tuple[int, int]:
@@ -300,7 +300,8 @@ class _Run:
         futures = {}
         for index, source in enumerate(self.sources):
             size = source.size() or 0
-            if not source.is_table and size > self.partition_bytes and _splittable(self.job.options.encoding):
+            if (not source.is_table and source.document is None and size > self.partition_bytes
+                    and _splittable(self.job.options.encoding)):
                 futures[index] = self.client.submit(
                     _plan_task, source.name, str(Path(source.name).absolute()), size, self.partition_bytes,
                     self.job.options.encoding, pure=False, key=f"propclf-plan-{index}-{self.token}")
@@ -320,7 +321,8 @@ class _Run:
             path = str(Path(source.name).absolute())
             bounds = cuts.get(index, [])
             if not bounds:
-                self.parts.append(_Part(source.name, path, index, 0, source.size() or 0, number=len(self.parts)))
+                self.parts.append(_Part(source.name, path, index, 0, source.size() or 0, number=len(self.parts),
+                                        in_folder=source.in_folder))
                 continue
             starts, ends = [0, *bounds], [*bounds, source.size() or 0]
             for number, (start, end) in enumerate(zip(starts, ends)):
@@ -465,8 +467,10 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
     try:
         with _reported(part.path, part.name, target):
             if part.end is None:  # a whole file: exactly the local engine's code path
+                # Named as the user named it (in rows, messages, --keep-text), read at the absolute path.
+                source = Source(part.name, Path(part.path), in_folder=part.in_folder)
                 records: Iterable[TaggedRecord] = _renamed_records(
-                    tag_files([part.path], model=model, options=job.options, explain=job.explain,
+                    tag_files([source], model=model, options=job.options, explain=job.explain,
                               min_confidence=job.min_confidence, warn=warnings.append, jobs=1),
                     part.path, part.name)
             else:
@@ -649,10 +653,10 @@ def parquet_schema(columns: list[str]) -> Any:
     """The Parquet parts' columns: those of the CSV output, typed (p_* full precision; missing is null)."""
     import pyarrow as pa
 
-    types = {"row": pa.int64(), "sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(),
+    types = {"row": pa.int64(), "sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(), "page": pa.int64(),
              **{f"p_{label}": pa.float64() for label in LABELS}}
-    carried = [column for column in columns if column not in _BASE_COLUMNS]
-    return pa.schema([(name, types.get(name, pa.string())) for name in (*_BASE_COLUMNS, *carried)])
+    carried = [column for column in columns if column not in BASE_COLUMNS]
+    return pa.schema([(name, types.get(name, pa.string())) for name in (*BASE_COLUMNS, *carried)])
 
 
 def _write_parquet(records: Iterable[TaggedRecord], out: BinaryIO, columns: list[str]) -> Counter[str]:
@@ -660,7 +664,7 @@ def _write_parquet(records: Iterable[TaggedRecord], out: BinaryIO, columns: list
     import pyarrow.parquet as pq
 
     schema = parquet_schema(columns)
-    carried = schema.names[len(_BASE_COLUMNS):]
+    carried = schema.names[len(BASE_COLUMNS):]
     counts: Counter[str] = Counter()
     batch: dict[str, list] = {name: [] for name in schema.names}
     with pq.ParquetWriter(out, schema) as writer:
@@ -668,7 +672,7 @@ def _write_parquet(records: Iterable[TaggedRecord], out: BinaryIO, columns: list
             s = record.sentence
             counts[s.label] += 1
             values = [record.source, record.row, record.id, s.index, s.start, s.end, s.text, s.label,
-                      *(s.probabilities[label] for label in LABELS), *(record.fields.get(c) for c in carried)]
+                      *(s.probabilities[label] for label in LABELS), *(column_value(record, c) for c in carried)]
             for name, value in zip(schema.names, values):
                 batch[name].append(value)
             if number % PARQUET_ROWS == 0:

@@ -1,8 +1,10 @@
-"""Reading what users point propclf at: text files, folders, standard input, and tables.
+"""Reading what users point propclf at: text files, folders, standard input, tables and documents.
 
-Everything streams: text arrives as decoded pieces of about a megabyte, table rows one at a time.
-Undecodable bytes raise an InputError naming the file and the byte offset, or, with
-``errors="replace"``, become U+FFFD and are counted for one warning per file.
+Everything streams: text arrives as decoded pieces of about a megabyte, table rows one at a time,
+a PDF's pages one at a time. Undecodable bytes raise an InputError naming the file and the byte
+offset, or, with ``errors="replace"``, become U+FFFD and are counted for one warning per file.
+HTML, PDF and Word files (by suffix, or a PDF or Word file by its first bytes) are read by
+``_formats``; other binary files are refused by their first bytes, whatever ``errors`` says.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
 from ._errors import InputError, shown
+from ._formats import document_kind, kept_name, not_text, open_document
 from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "table_columns", "TABLE_SUFFIXES"]
@@ -42,6 +46,7 @@ class ReadOptions:
     id_column: str | None = None
     rows: str = "document"  # each table row is a "document" (segmented) or a "sentence"
     glob: str = "*.txt,*.md"
+    keep_text: str | None = None  # a folder: each document's extracted text is written there (kept_name)
 
     def __post_init__(self) -> None:
         _decoder_name(self.encoding)  # an unknown encoding fails here, before any file is opened
@@ -53,10 +58,16 @@ class Source:
 
     name: str
     path: Path | None
+    in_folder: bool = False  # found in a folder: a document that cannot be read is a warning, not the end
+
+    @cached_property
+    def document(self) -> str | None:
+        """'html', 'pdf' or 'docx' for a document (see _formats.document_kind), else None."""
+        return document_kind(self.path) if self.path is not None else None
 
     @property
     def is_table(self) -> bool:
-        return self.path is not None and self.path.suffix.lower() in TABLE_SUFFIXES
+        return self.path is not None and self.path.suffix.lower() in TABLE_SUFFIXES and self.document is None
 
     def size(self) -> int | None:
         return self.path.stat().st_size if self.path is not None else None
@@ -72,13 +83,18 @@ class TextUnit:
     id: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     is_sentence: bool = False
+    pages: list[int] | None = None  # a PDF's page start offsets, filled as its pieces are read
+    extracted: str | None = None  # a document: the name of its extracted text, which the offsets index
 
 
-def expand_inputs(names: Iterable[str], glob: str = "*.txt,*.md") -> list[Source]:
+def expand_inputs(names: Iterable[str | Source], glob: str = "*.txt,*.md") -> list[Source]:
     """Turn command-line names into sources; folders are searched recursively with ``glob``."""
     sources: list[Source] = []
     patterns = [pattern.strip() for pattern in glob.split(",") if pattern.strip()]
     for name in names:
+        if isinstance(name, Source):  # already expanded
+            sources.append(name)
+            continue
         if name == STDIN:
             sources.append(Source(STDIN, None))
             continue
@@ -87,7 +103,7 @@ def expand_inputs(names: Iterable[str], glob: str = "*.txt,*.md") -> list[Source
             found = sorted({p for pattern in patterns for p in path.rglob(pattern) if p.is_file()})
             if not found:
                 raise InputError(f"{name}: no files matching {glob!r} in this folder")
-            sources.extend(Source(str(p), p) for p in found)
+            sources.extend(Source(str(p), p, in_folder=True) for p in found)
         elif not path.exists():
             raise InputError(f"{name}: no such file")
         else:
@@ -96,15 +112,32 @@ def expand_inputs(names: Iterable[str], glob: str = "*.txt,*.md") -> list[Source
 
 
 def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
-    """The units of one source: one for a text file, one per row for a table."""
-    if source.is_table:
+    """The units of one source: one for a text file or a document, one per row for a table."""
+    if source.document is not None:
+        yield from _document_units(source, options, warn)
+    elif source.is_table:
         yield from _table_units(source, options, warn)
     else:
         yield TextUnit(source.name, _non_empty(source, _decoded_pieces(source, options, warn)))
 
 
+def _document_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
+    assert source.path is not None and source.document is not None
+    try:
+        document = open_document(source.path, source.name, source.document)
+    except InputError as exc:
+        if not source.in_folder:
+            raise
+        warn(f"{exc}; skipped")  # one bad file of a folder does not stop the run
+        return
+    name = kept_name(source.name)
+    keep = Path(options.keep_text) / name if options.keep_text else None
+    yield TextUnit(source.name, document.pieces(keep), pages=document.page_starts,
+                   extracted=str(keep) if keep is not None else name)
+
+
 def _open(source: Source) -> BinaryIO:
-    return sys.stdin.buffer if source.path is None else open_binary(source.name)
+    return sys.stdin.buffer if source.path is None else open_binary(source.path, source.name)
 
 
 def _decoder_name(encoding: str) -> str:
@@ -203,6 +236,8 @@ def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], 
             except OSError as exc:
                 raise InputError(f"{source.name}: cannot read ({exc.strerror or exc})") from None
             final = not block
+            if consumed == 0 and (error := not_text(source.name, block[:16])) is not None:
+                raise error
             # Offsets in a decode error count from the bytes the decoder still held back.
             counter.base = consumed - len(decoder.getstate()[0])
             try:

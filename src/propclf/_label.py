@@ -22,10 +22,11 @@ from typing import Any
 
 from ._corpus import COLUMNS, load_corpus
 from ._errors import CorpusError, InputError
+from ._formats import document_kind, extract_text
 from ._labels import LABELS
 from ._model import Model, build_pipeline, settings_of
 from ._segment import segment
-from ._textio import read_text
+from ._textio import atomic_write_text, read_text
 
 __all__ = ["Candidate", "LabelSession", "default_annotator", "LABEL_COLUMNS"]
 
@@ -91,10 +92,22 @@ class LabelSession:
             known.update(row["text"] for row in _read_rows(self.into))
         return known
 
-    def _source_name(self, path: Path) -> str:
-        """Where rows say they come from: a file in the corpus' raw folder (copied there if needed)."""
+    def _source_name(self, path: Path, extracted: str | None = None) -> str:
+        """Where rows say they come from: a file in the corpus' raw folder (copied there if needed).
+
+        For a document (HTML, PDF, Word) that file is its ``extracted`` text, NAME.pdf.txt: the text the
+        offsets index.
+        """
         if not self.raw_dir.is_dir():
             return str(path)
+        if extracted is not None:
+            target = self.raw_dir / f"{path.name}.txt"
+            if not target.exists():
+                atomic_write_text(target, extracted)
+            elif read_text(target) != extracted:
+                raise InputError(f"{path}: a different text named {target.name} is already in {self.raw_dir}; "
+                                 "rename the document")
+            return target.name
         target = self.raw_dir / path.name
         if target.exists():
             if target.resolve() != path.resolve() and target.read_bytes() != path.read_bytes():
@@ -107,8 +120,9 @@ class LabelSession:
         found: list[Candidate] = []
         seen = set(self.known)
         for path in documents:
-            text = read_text(path)
-            source = self._source_name(path)
+            kind = document_kind(path)
+            text = extract_text(path, str(path), kind) if kind else read_text(path)
+            source = self._source_name(path, text if kind else None)
             spans = segment(text)
             for i, span in enumerate(spans):
                 if span.text in seen:
@@ -236,8 +250,6 @@ class LabelSession:
     # -- the spreadsheet round trip ------------------------------------------------------------
     def export_queue(self, path: str | Path, count: int) -> int:
         """Write the next ``count`` sentences to a CSV with an empty ``label`` column to fill in."""
-        from ._textio import atomic_write_text
-
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(QUEUE_COLUMNS)

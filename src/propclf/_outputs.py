@@ -14,13 +14,18 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, groupby
 from typing import TextIO
 
+from ._inputs import ReadOptions, Source, table_columns
 from ._labels import LABEL_NAMES, LABELS
 from ._predict import UNCERTAIN
 from ._tagging import TaggedRecord
 
-__all__ = ["FORMATS", "write_records"]
+__all__ = ["FORMATS", "BASE_COLUMNS", "DOCUMENT_COLUMNS", "output_columns", "column_value", "write_records"]
 
 FORMATS = ("table", "csv", "jsonl", "html")
+#: The columns of the CSV (and Parquet) output, in order; then DOCUMENT_COLUMNS when documents are among
+#: the inputs, then the carried-through columns of table inputs.
+BASE_COLUMNS = ("source", "row", "id", "sentence", "start", "end", "text", "label", *(f"p_{label}" for label in LABELS))
+DOCUMENT_COLUMNS = ("page", "extracted")
 COLOURS = {"slogan": "#f4a6a6", "critique": "#9cc7f0", "neutral": "#e8e8e0", UNCERTAIN: "#f3e19b"}
 
 
@@ -28,7 +33,7 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: s
                   extra_columns: list[str] | None = None) -> Counter[str]:
     """Write records to ``out`` in ``output_format``; return the count of each label written.
 
-    ``extra_columns`` (CSV only) fixes the carried-through columns of table inputs, in order.
+    ``extra_columns`` (CSV only) fixes the columns after BASE_COLUMNS, in order (see output_columns).
     """
     counts: Counter[str] = Counter()
     # Read (and so validate) the first input before writing anything: a bad first file must not
@@ -47,6 +52,20 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: s
     else:
         raise ValueError(f"unknown format {output_format!r} (expected one of {', '.join(FORMATS)})")
     return counts
+
+
+def output_columns(sources: list[Source], options: ReadOptions) -> list[str]:
+    """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then the
+    tables' other columns (see table_columns)."""
+    documents = list(DOCUMENT_COLUMNS) if any(source.document for source in sources) else []
+    return documents + [column for column in table_columns(sources, options) if column not in documents]
+
+
+def column_value(record: TaggedRecord, column: str) -> object:
+    """A record's value in a column after BASE_COLUMNS (None when it has none)."""
+    if column in DOCUMENT_COLUMNS and getattr(record, column) is not None:
+        return getattr(record, column)
+    return record.fields.get(column)
 
 
 def _count(records: Iterable[TaggedRecord], counts: Counter[str]) -> Iterator[TaggedRecord]:
@@ -70,7 +89,7 @@ def _where(record: TaggedRecord) -> str:
 
 def _write_csv(records: Iterable[TaggedRecord], out: TextIO, extra_columns: list[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    base = ["source", "row", "id", "sentence", "start", "end", "text", "label", *(f"p_{label}" for label in LABELS)]
+    base = list(BASE_COLUMNS)
     carried = [column for column in extra_columns if column not in base]
     writer.writerow(base + carried)
     for record in records:
@@ -78,7 +97,7 @@ def _write_csv(records: Iterable[TaggedRecord], out: TextIO, extra_columns: list
         writer.writerow([record.source, "" if record.row is None else record.row,
                          "" if record.id is None else record.id, s.index, s.start, s.end, s.text, s.label,
                          *(f"{s.probabilities[label]:.4f}" for label in LABELS),
-                         *(record.fields.get(column, "") for column in carried)])
+                         *("" if (value := column_value(record, column)) is None else value for column in carried)])
 
 
 def record_dict(record: TaggedRecord) -> dict[str, object]:
@@ -89,6 +108,10 @@ def record_dict(record: TaggedRecord) -> dict[str, object]:
         row["row"] = record.row
     if record.id is not None:
         row["id"] = record.id
+    if record.extracted is not None:
+        row["extracted"] = record.extracted
+    if record.page is not None:
+        row["page"] = record.page
     row.update({"sentence": s.index, "start": s.start, "end": s.end, "text": s.text, "label": s.label,
                 "probabilities": {k: round(v, 6) for k, v in s.probabilities.items()},
                 "fragments": [{"start": f.start, "end": f.end, "text": f.text, "label": f.label,
@@ -139,6 +162,7 @@ border-radius:6px;padding:1em;font-size:14px}
 .f{border-bottom:3px solid;padding:0}
 .bar{height:.7em;border-radius:2px;display:inline-block;vertical-align:middle}
 table{border-collapse:collapse}td{padding:1px 6px 1px 0;vertical-align:middle}
+.page{font-size:.75em;color:#666;border:1px solid #bbb;border-radius:3px;padding:0 3px;margin-right:.2em}
 """
 _SCRIPT = """
 (function(){
@@ -151,6 +175,8 @@ _SCRIPT = """
     var p = JSON.parse(el.dataset.p), why = JSON.parse(el.dataset.why || '[]');
     box.textContent = '';
     var h = document.createElement('h3'); h.textContent = el.dataset.label; box.appendChild(h);
+    if(el.dataset.page){var pg=document.createElement('p'); pg.textContent='Page '+el.dataset.page+' of the PDF';
+      box.appendChild(pg);}
     var t = document.createElement('table');
     Object.keys(p).forEach(function(k){
       var tr = document.createElement('tr'); tr.appendChild(cell(k));
@@ -201,15 +227,19 @@ def _write_html(records: Iterable[TaggedRecord], out: TextIO) -> None:
                            for label in (*LABELS, UNCERTAIN) if counts[label] or label != UNCERTAIN)
         out.write(f"<section class=\"doc\"><h2>{esc(_where(first))}</h2>"
                   f"<p class=\"counts\">{len(items)} sentences: {summary}</p><p>")
-        previous_end = None
+        previous_end, page = None, None
         for record in items:
             s = record.sentence
             if previous_end is not None and s.start - previous_end > 1:
                 out.write("</p>\n<p>")  # more than one character between sentences: a paragraph break
             previous_end = s.end
+            if record.page is not None and record.page != page:  # a PDF: where each page begins
+                page = record.page
+                out.write(f"<span class=\"page\" title=\"page {page} of the PDF\">p.&nbsp;{page}</span> ")
+            where = f" data-page=\"{record.page}\"" if record.page is not None else ""
             probabilities = {k: round(v, 4) for k, v in s.probabilities.items()}
             tooltip = " · ".join(f"{k} {v:.2f}" for k, v in s.probabilities.items())
-            out.write(f"<span class=\"s\" tabindex=\"0\" style=\"background:{COLOURS[s.label]}\" "
+            out.write(f"<span class=\"s\" tabindex=\"0\" style=\"background:{COLOURS[s.label]}\"{where} "
                       f"data-label=\"{esc(s.label)}\" data-p=\"{esc(json.dumps(probabilities))}\" "
                       f"data-why=\"{esc(json.dumps(s.explanation or []))}\" title=\"{esc(tooltip)}\">"
                       f"{_with_fragments(s.text, s.fragments)}</span> ")

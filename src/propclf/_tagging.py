@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,7 +28,9 @@ class TaggedRecord:
     """One tagged sentence of one input, with where it came from.
 
     ``row`` (1-based) and ``id`` are set for table inputs; ``fields`` holds the row's other
-    columns, carried through unchanged.
+    columns, carried through unchanged. For a document (HTML, PDF, Word), ``extracted`` names the
+    extracted text that the sentence's offsets index, and ``page`` (PDF, 1-based) is the page the
+    sentence starts on.
     """
 
     source: str
@@ -35,10 +38,12 @@ class TaggedRecord:
     row: int | None = None
     id: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    page: int | None = None
+    extracted: str | None = None
 
 
 def tag_files(
-    inputs: Iterable[str],
+    inputs: Iterable[str | Source],
     *,
     model: ModelLike = None,
     options: ReadOptions | None = None,
@@ -48,7 +53,8 @@ def tag_files(
     progress: Callable[[int], None] | None = None,
     jobs: int | None = 1,
 ) -> Iterator[TaggedRecord]:
-    """Tag every sentence of text files, folders, tables and '-' (stdin), streaming, in input order.
+    """Tag every sentence of text files, documents (HTML, PDF, Word), folders, tables and '-' (stdin),
+    streaming, in input order.
 
     ``options`` says how to read (encoding, table columns...). ``warn`` receives one-line warnings
     (default: ignored); ``progress`` receives the number of input characters done, as they are done.
@@ -68,7 +74,10 @@ def tag_files(
             if unit is not current:
                 current, index = unit, 0
             for sentence in sentences:
-                yield TaggedRecord(unit.source, _renumbered(sentence, index), unit.row, unit.id, unit.fields)
+                # A sentence's page is known: the pieces up to its chunk's end have been read.
+                page = bisect_right(unit.pages, sentence.start) if unit.pages is not None else None
+                yield TaggedRecord(unit.source, _renumbered(sentence, index), unit.row, unit.id, unit.fields,
+                                   page, unit.extracted)
                 index += 1
             counted(len(chunk.text))
 

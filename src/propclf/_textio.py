@@ -14,18 +14,20 @@ from ._errors import InputError
 __all__ = ["open_binary", "read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
 
 
-def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a file for reading bytes, or raise InputError saying what is wrong with it."""
+def open_binary(path: str | os.PathLike[str], name: str | None = None) -> BinaryIO:
+    """Open a file for reading bytes, or raise InputError saying what is wrong with it (naming ``name``,
+    default ``path``)."""
+    shown = path if name is None else name
     try:
         return Path(path).open("rb")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
+        raise InputError(f"{shown}: is a directory, not a file") from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError(f"{shown}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -40,6 +42,10 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        from ._formats import not_text
+
+        if (binary := not_text(name, data[:16])) is not None:
+            raise binary from None
         raise InputError(
             f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None

@@ -19,10 +19,10 @@ import click
 from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import ModelVersionWarning, PropclfError
 from ._evaluation import format_evaluation
-from ._inputs import ReadOptions, expand_inputs, table_columns
+from ._inputs import ReadOptions, expand_inputs
 from ._labels import LABELS
 from ._model import describe_settings
-from ._outputs import FORMATS, write_records
+from ._outputs import FORMATS, output_columns, write_records
 from ._predict import get_model
 from ._tagging import tag_files
 from ._textio import atomic_writer
@@ -151,7 +151,11 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
                    "with --engine dask, the folder for the part files.")
 @_model_options
 @click.option("--glob", default="*.txt,*.md", show_default=True,
-              help="File patterns to take from folders (searched recursively), comma-separated.")
+              help="File patterns to take from folders (searched recursively), comma-separated, e.g. "
+                   "'*.pdf,*.html'.")
+@click.option("--keep-text", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write the text extracted from each HTML, PDF or Word input to DIR/NAME.txt: the text that "
+                   "the output's start and end index.")
 @click.option("--text-column", default="text", show_default=True,
               help="In .csv, .tsv and .jsonl inputs: the column holding the text.")
 @click.option("--id-column", help="In table inputs: a column identifying each row, copied to the output.")
@@ -178,13 +182,14 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
 @click.option("--partition-mb", type=click.FloatRange(min=0, min_open=True), default=64, show_default=True,
               help="With --engine dask: text files larger than this are split into partitions.")
 def predict_command(inputs: Sequence[str], output_format: str | None, output: str | None, model_path: str | None,
-                    trust_pickle: bool, glob: str, text_column: str, id_column: str | None, rows: str, encoding: str,
-                    errors: str, min_confidence: float | None, explain: bool, progress: bool | None,
-                    jobs: int | None, engine: str, scheduler: str | None, workers: int | None,
+                    trust_pickle: bool, glob: str, keep_text: str | None, text_column: str, id_column: str | None,
+                    rows: str, encoding: str, errors: str, min_confidence: float | None, explain: bool,
+                    progress: bool | None, jobs: int | None, engine: str, scheduler: str | None, workers: int | None,
                     partition_mb: float) -> None:
-    """Tag every sentence of INPUTS: text or Markdown files, folders, .csv/.tsv/.jsonl tables, '-' for stdin."""
+    """Tag every sentence of INPUTS: text or Markdown files, HTML, PDF and Word (.docx) documents (with
+    pip install 'propclf[formats]'), folders, .csv/.tsv/.jsonl tables, '-' for stdin."""
     options = ReadOptions(encoding=encoding, errors=errors, text_column=text_column, id_column=id_column,
-                          rows=rows, glob=glob)
+                          rows=rows, glob=glob, keep_text=keep_text)
     if engine == "dask":
         if jobs is not None:
             raise click.UsageError("--jobs is for --engine local; with dask, use --workers")
@@ -198,11 +203,11 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     model = get_model(model_path, trust=trust_pickle)
     bar = _progress_bar(sources, progress)
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
-        # The sources are already expanded: pass their names so folders are not walked twice.
-        records = tag_files([source.name for source in sources], model=model, options=options,
+        # The sources are already expanded: pass them so folders are not walked twice.
+        records = tag_files(sources, model=model, options=options,
                             explain=explain or output_format == "html",
                             min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs)
-        write_records(records, out, output_format, extra_columns=table_columns(sources, options))
+        write_records(records, out, output_format, extra_columns=output_columns(sources, options))
     if output:
         click.echo(f"Wrote {output}", err=True)
 
