@@ -118,6 +118,9 @@ def test_cli_trains_and_predicts_with_an_encoder_model(tmp_path, capsys):
                          str(tmp_path / "in.txt"))
     assert code == 0, err
     assert out.count("\n") == 3  # header and two sentences
+    code, out, err = run(capsys, "explain", "--model", str(tmp_path / "enc"), "Forward to victory!")
+    assert code == 0, err
+    assert out.splitlines()[2].endswith("(feature value x coefficient):")  # embedding values are not tf-idf
 
 
 def test_encoder_model_without_the_extra_is_one_line_naming_it(encoder_model, monkeypatch, capsys):

@@ -58,7 +58,9 @@ def test_committed_model_is_what_train_py_makes_from_the_committed_data():
     refit.fit(CORPUS.texts, CORPUS.labels)
     order = [list(refit.classes_).index(label) for label in LABELS]
     expected = scale(refit.predict_proba(CORPUS.texts)[:, order], manifest["calibration"]["temperature"])
-    assert np.allclose(model.predict_proba(CORPUS.texts), expected, rtol=0, atol=1e-12)
+    # Byte for byte on the processor that trained it; another processor's BLAS kernels round
+    # differently and the solver's iterations carry it (seen: 7e-7). A retrain forgotten moves far more.
+    assert np.allclose(model.predict_proba(CORPUS.texts), expected, rtol=0, atol=1e-5)
 
 
 def test_probabilities_by_hand():

@@ -408,7 +408,8 @@ def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, t
     result = predict(sentence, model=model)
     (explanation,) = model.explain([sentence], [result.label], top=top)
     click.echo(f"{result.label}  " + "  ".join(f"{k} {v:.3f}" for k, v in result.probabilities.items()))
-    click.echo(f"\nWhat pushed it towards {result.label} (feature value x coefficient):")
+    value = "feature" if model.manifest.get("encoder") else "tf-idf"  # an encoder model has embedding values too
+    click.echo(f"\nWhat pushed it towards {result.label} ({value} value x coefficient):")
     for name, weight in explanation:
         click.echo(f"  {weight:+8.3f}  {name}")
 
