@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._errors import InputError, PropclfError
-from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, table_columns
+from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, output_name, table_columns
 from ._labels import LABELS
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
@@ -482,17 +482,18 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
 
 
 def _renamed_records(records: Iterable[TaggedRecord], path: str, name: str) -> Iterator[TaggedRecord]:
+    path, name = output_name(path), output_name(name)
     for record in records:
         yield replace(record, source=name) if record.source == path else record
 
 
 def _range_records(part: _Part, model: Any, job: _Job, replaced: ReplaceCounter) -> Iterator[TaggedRecord]:
     """Tag a range of a text file, with offsets and sentence numbers counted from the file's start."""
-    index = part.sentences
+    index, name = part.sentences, output_name(part.name)
     for offset, chunk in independent_chunks(_range_pieces(part, job.options, replaced), CHUNK_CHARS):
         shift = part.chars + offset
         for sentence in tag(chunk, model=model, explain=job.explain, min_confidence=job.min_confidence):
-            yield TaggedRecord(part.name, _moved(sentence, shift, index))
+            yield TaggedRecord(name, _moved(sentence, shift, index))
             index += 1
 
 
@@ -651,7 +652,7 @@ def parquet_schema(columns: list[str]) -> Any:
 
     types = {"row": pa.int64(), "sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(),
              **{f"p_{label}": pa.float64() for label in LABELS}}
-    carried = [column for column in columns if column not in _BASE_COLUMNS]
+    carried = list(columns)  # named by the readers so that none is one of propclf's (see carried_names)
     return pa.schema([(name, types.get(name, pa.string())) for name in (*_BASE_COLUMNS, *carried)])
 
 
