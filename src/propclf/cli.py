@@ -215,7 +215,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     if output:
         refuse_input_as_output(output, sources)
     model = get_model(model_path, trust=trust_pickle)
-    # The CSV header needs every table's columns first; each table is still opened once.
+    # The CSV header needs every table's columns first; they come from the reader of its rows.
     columns, opened = read_table_heads(sources, options, _warn)
     bar = _progress_bar(sources, progress)
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
