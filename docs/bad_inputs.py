@@ -43,7 +43,8 @@ class Case:
       is empty.
 
     ``known_bug`` says why a case breaks its contract today (an exception escapes: a traceback); the test
-    expects it to fail until the bug is fixed.
+    expects it to fail until the bug is fixed. ``unprivileged`` runs the command as an ordinary user would
+    (as root, whom file permissions do not stop, with the effective user id of ``nobody`` for the run).
     """
 
     input: str
@@ -53,6 +54,7 @@ class Case:
     build: Callable[[Path], None] = lambda folder: None
     known_bug: str = ""
     stdin: bytes = b""  # what standard input holds
+    unprivileged: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,36 @@ def write(name: str, data: bytes | str) -> Callable[[Path], None]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return build
+
+
+def unreadable(name: str, data: str) -> Callable[[Path], None]:
+    """A file nobody may read (mode 000)."""
+    def build(folder: Path) -> None:
+        write(name, data)(folder)
+        (folder / name).chmod(0)
+    return build
+
+
+def fifo(name: str, data: str) -> Callable[[Path], None]:
+    """A named pipe that a thread fills once, as a process piping into it would (it can be read only once)."""
+    import threading
+
+    def build(folder: Path) -> None:
+        path = folder / name
+        os.mkfifo(path)
+
+        def feed() -> None:
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(data)
+        threading.Thread(target=feed, daemon=True).start()
+    return build
+
+
+def odd_name(data: str) -> Callable[[Path], None]:
+    """notes-caf\\xe9.txt: a file name holding a byte that is not UTF-8."""
+    def build(folder: Path) -> None:
+        (folder / os.fsdecode(b"notes-caf\xe9.txt")).write_text(data, encoding="utf-8")
     return build
 
 
@@ -225,6 +257,33 @@ CASES: list[Case] = [
     Case("a folder with an image-only PDF (--glob '*.txt,*.pdf')", ("predict", "--glob", "*.txt,*.pdf", "docs"),
          "warning", "scan.pdf", both(write("docs/notes.txt", "It was a cynical film.\n"),
                                       lambda folder: blank_pdf(folder / "docs" / "scan.pdf"))),
+    Case("an unreadable CSV (no read permission)", ("predict", "t.csv"), "error", "t.csv: permission denied",
+         unreadable("t.csv", "text\nLong live the leader!\n"), unprivileged=True),
+    Case("an unreadable JSONL file (no read permission)", ("predict", "t.jsonl"), "error",
+         "t.jsonl: permission denied", unreadable("t.jsonl", '{"text": "Long live the leader!"}\n'),
+         unprivileged=True),
+    Case("a CSV in UTF-16 without a byte order mark, with --encoding utf-16", ("predict", "--encoding", "utf-16",
+         "t.csv"), "error", "t.csv", write("t.csv", "text,id\nLong live the leader!,1\n".encode("utf-16-le"))),
+    Case("a CSV that is a named pipe (FIFO), read once", ("predict", "t.csv"), "ok", "",
+         fifo("t.csv", "text,id\nLong live the leader!,1\n")),
+    Case("a CSV header with a repeated column name", ("predict", "t.csv"), "error", "'text'",
+         write("t.csv", "text,text,id\nLong live the leader!,It rained.,1\n")),
+    Case("an input file name with a byte that is not UTF-8, with -o", ("predict", "-o", "tags.jsonl",
+         os.fsdecode(b"notes-caf\xe9.txt")), "ok", "tags.jsonl", odd_name("Long live the great leader!\n")),
+    Case("an output that is the input", ("predict", "-o", "notes.txt", "notes.txt"), "error", "notes.txt", NOTES),
+    Case("an output that is the input CSV", ("predict", "-o", "t.csv", "t.csv"), "error", "t.csv",
+         write("t.csv", "text\nLong live the leader!\n")),
+    Case("an output extension that names no format", ("predict", "-o", "tags.xlsx", "notes.txt"), "usage",
+         "tags.xlsx", NOTES),
+    Case("explaining an empty sentence", ("explain", ""), "usage", "SENTENCE"),
+    Case("--text-column with no table among the inputs", ("predict", "--text-column", "body", "notes.txt"), "usage",
+         "--text-column", NOTES),
+    Case("labels for agreement in .tsv files (read by their tabs)", ("agreement", "first.tsv", "second.tsv"), "ok",
+         "", both(write("first.tsv", "id\tlabel\na1\tslogan\na2\tneutral\n"),
+                  write("second.tsv", "id\tlabel\na1\tslogan\na2\tcritique\n"))),
+    Case("labels for agreement in a file that is not .csv or .tsv", ("agreement", "first.jsonl", "second.csv"),
+         "error", "first.jsonl", both(write("first.jsonl", '{"id": "a1", "label": "slogan"}\n'),
+                                      write("second.csv", "id,label\na1,slogan\n"))),
 ]
 
 
@@ -253,6 +312,13 @@ def run(case: Case, folder: Path) -> Result:
     previous, previous_stdin = Path.cwd(), sys.stdin
     os.chdir(folder)
     sys.stdin = io.TextIOWrapper(io.BytesIO(case.stdin))
+    as_nobody = case.unprivileged and hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_nobody:
+        from propclf import predict
+
+        predict("Long live the leader!")  # the model and NumPy are loaded while they can be read
+        folder.chmod(0o755)  # nobody must reach the folder, only not the file
+        os.seteuid(65534)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
@@ -263,6 +329,8 @@ def run(case: Case, folder: Path) -> Result:
                 code = "traceback"
                 traceback.print_exc(file=sys.stderr)
     finally:
+        if as_nobody:
+            os.seteuid(0)
         os.chdir(previous)
         sys.stdin = previous_stdin
     return Result(code, stdout.getvalue(), stderr.getvalue(), str(folder))
@@ -310,7 +378,8 @@ def table(results: list[tuple[Case, Result]]) -> str:
         "|---|---|---:|---|",
     ]
     for case, result in results:
-        command = "propclf " + " ".join(case.argv)
+        command = "propclf " + " ".join(arg or '""' for arg in case.argv)
+        command = command.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")  # odd file names
         bug = " (known bug)" if case.known_bug else ""
         code = "1 (traceback)" if result.exit_code == "traceback" else result.exit_code
         lines.append(f"| {case.input}{bug} | {cell(command)} | {code} | {shown(result)} |")

@@ -58,10 +58,16 @@ def audit(data: str | Path = "data/labeled", *, seed: int = 0, folds: int = 5,
     return sorted(suspects, key=lambda s: -s.margin)
 
 
+_LABEL_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+
+
 def _read_labels(path: str | Path) -> dict[str, str]:
-    """id -> label from a CSV with columns ``id`` (or ``text``) and ``label``."""
+    """id -> label from a CSV (or TSV) with columns ``id`` (or ``text``) and ``label``."""
+    delimiter = _LABEL_DELIMITERS.get(Path(path).suffix.lower())
+    if delimiter is None:
+        raise InputError(f"{path}: labels are read from a .csv or .tsv file")
     text = read_text(path)
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
     columns = reader.fieldnames or []
     key = "id" if "id" in columns else "text" if "text" in columns else None
     if key is None or "label" not in columns:

@@ -36,10 +36,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._columns import BASE_COLUMNS
 from ._errors import InputError, PropclfError
-from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs
+from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, output_name, table_columns
 from ._labels import LABELS
-from ._outputs import BASE_COLUMNS, column_value, output_columns
+from ._outputs import column_value, output_columns
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
 from ._tagging import TaggedRecord, tag_files
@@ -121,7 +122,7 @@ def tag_with_dask(
     if output_format == "parquet":
         _require_pyarrow()
     resolved = get_model(model)
-    columns = extra_columns if extra_columns is not None else output_columns(sources, options)
+    columns = extra_columns if extra_columns is not None else output_columns(sources, table_columns(sources, options))
     out = Path(output_dir)
     created = _prepare_output(out)
     job = _Job(options, str(out.absolute()), output_format, list(columns), explain and output_format == "jsonl",
@@ -486,17 +487,18 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
 
 
 def _renamed_records(records: Iterable[TaggedRecord], path: str, name: str) -> Iterator[TaggedRecord]:
+    path, name = output_name(path), output_name(name)
     for record in records:
         yield replace(record, source=name) if record.source == path else record
 
 
 def _range_records(part: _Part, model: Any, job: _Job, replaced: ReplaceCounter) -> Iterator[TaggedRecord]:
     """Tag a range of a text file, with offsets and sentence numbers counted from the file's start."""
-    index = part.sentences
+    index, name = part.sentences, output_name(part.name)
     for offset, chunk in independent_chunks(_range_pieces(part, job.options, replaced), CHUNK_CHARS):
         shift = part.chars + offset
         for sentence in tag(chunk, model=model, explain=job.explain, min_confidence=job.min_confidence):
-            yield TaggedRecord(part.name, _moved(sentence, shift, index))
+            yield TaggedRecord(name, _moved(sentence, shift, index))
             index += 1
 
 
@@ -655,7 +657,7 @@ def parquet_schema(columns: list[str]) -> Any:
 
     types = {"row": pa.int64(), "sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(), "page": pa.int64(),
              **{f"p_{label}": pa.float64() for label in LABELS}}
-    carried = [column for column in columns if column not in BASE_COLUMNS]
+    carried = [column for column in columns if column not in BASE_COLUMNS]  # DOCUMENT_COLUMNS, then tables' own
     return pa.schema([(name, types.get(name, pa.string())) for name in (*BASE_COLUMNS, *carried)])
 
 

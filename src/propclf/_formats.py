@@ -119,6 +119,8 @@ def document_kind(path: Path) -> str | None:
     if kind is not None:
         return kind
     try:
+        if not path.is_file():  # a named pipe or a device can be read only once: by the reader
+            return None
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES)
     except OSError:

@@ -19,14 +19,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from ._columns import CARRIED_PREFIX, OWN_COLUMNS
 from ._errors import InputError, shown
 from ._formats import document_kind, kept_name, not_text, open_document
 from ._textio import open_binary
 
-__all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "table_columns", "TABLE_SUFFIXES"]
+__all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
+           "carried_names", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
@@ -50,6 +53,10 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         _decoder_name(self.encoding)  # an unknown encoding fails here, before any file is opened
+        for name, allowed in (("errors", ("strict", "replace")), ("rows", ("document", "sentence"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"ReadOptions({name}=...) must be {' or '.join(map(repr, allowed))}, "
+                                 f"got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -111,14 +118,45 @@ def expand_inputs(names: Iterable[str | Source], glob: str = "*.txt,*.md") -> li
     return sources
 
 
-def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
-    """The units of one source: one for a text file or a document, one per row for a table."""
-    if source.document is not None:
+def refuse_input_as_output(output: str | Path, sources: Iterable[Source]) -> None:
+    """Raise InputError if ``output`` is one of the inputs: writing it would replace the text being tagged."""
+    target = Path(output)
+    try:
+        written = target.stat()
+    except OSError:  # not there yet (or not reachable: writing it will say so)
+        return
+    for source in sources:
+        try:
+            same = source.path is not None and (source.path.stat().st_dev, source.path.stat().st_ino) == (
+                written.st_dev, written.st_ino)
+        except OSError:
+            continue
+        if same:
+            raise InputError(f"{output}: is also an input ({source.name}); write the output to another file")
+
+
+def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None],
+               opened: dict[str, Iterator[TextUnit]] | None = None) -> Iterator[TextUnit]:
+    """The units of one source: one for a text file or a document, one per row for a table.
+
+    ``opened`` holds tables whose header ``read_table_heads`` has already read: their rows come from
+    that same reader (a FIFO cannot be read twice).
+    """
+    if opened is not None and source.name in opened:
+        yield from opened.pop(source.name)
+    elif source.document is not None:
         yield from _document_units(source, options, warn)
     elif source.is_table:
-        yield from _table_units(source, options, warn)
+        units = _table_units(source, options, warn)
+        next(units)  # the columns
+        yield from units
     else:
-        yield TextUnit(source.name, _non_empty(source, _decoded_pieces(source, options, warn)))
+        yield TextUnit(output_name(source.name), _non_empty(source, _decoded_pieces(source, options, warn)))
+
+
+def output_name(name: str) -> str:
+    """A file name as outputs write it: bytes that are not UTF-8 (surrogate escapes) as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if not name.isascii() else name
 
 
 def _document_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
@@ -132,7 +170,7 @@ def _document_units(source: Source, options: ReadOptions, warn: Callable[[str], 
         return
     name = kept_name(source.name)
     keep = Path(options.keep_text) / name if options.keep_text else None
-    yield TextUnit(source.name, document.pieces(keep), pages=document.page_starts,
+    yield TextUnit(output_name(source.name), document.pieces(keep), pages=document.page_starts,
                    extracted=str(keep) if keep is not None else name)
 
 
@@ -310,14 +348,18 @@ def _lines(pieces: Iterable[str]) -> Iterator[str]:
         yield "".join(parts)
 
 
-def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[TextUnit]:
+def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[Any]:
+    """First the table's carried columns (CSV: its header; JSONL: its first record's keys), then its units."""
     assert source.path is not None
     lines = _lines(_non_empty(source, _decoded_pieces(source, options, warn)))
     delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
     rows = (_json_rows(source, lines, options, warn) if delimiter is None
             else _csv_rows(source, lines, delimiter))
+    first = next(rows, None)
+    yield [] if first is None else list(carried_names(first[1], options).values())
+    name = output_name(source.name)
     empty = 0
-    for row_number, record in rows:
+    for row_number, record in chain([first] if first is not None else [], rows):
         if options.text_column not in record:
             where = source.name if delimiter is not None else f"{source.name}, row {row_number}"
             raise InputError(
@@ -332,15 +374,24 @@ def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], Non
         if not text.strip():
             empty += 1
             continue
-        # The id column may be the text column itself.
-        identifier = None if options.id_column is None else str(record.pop(options.id_column))
-        record.pop(options.text_column, None)
-        fields = {key: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                  for key, value in record.items()}
-        yield TextUnit(source.name, [text], row=row_number, id=identifier, fields=fields,
+        identifier = None if options.id_column is None else str(record[options.id_column])
+        fields = {carried: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                  for key, carried in carried_names(record, options).items() for value in (record[key],)}
+        yield TextUnit(name, [text], row=row_number, id=identifier, fields=fields,
                        is_sentence=options.rows == "sentence")
     if empty:
         warn(f"{source.name}: {empty} row(s) with empty {options.text_column!r} skipped")
+
+
+def carried_names(columns: Iterable[str], options: ReadOptions) -> dict[str, str]:
+    """The columns a table row carries into the output (all but the text and id columns), each with its name there.
+
+    A name that propclf's outputs use for their own columns, or that starts with ``input_``, gets ``input_``
+    in front (``id`` becomes ``input_id``, ``input_id`` becomes ``input_input_id``): no carried column can
+    hide or replace one of propclf's, in any format, and two input columns never share a name.
+    """
+    return {column: CARRIED_PREFIX + column if column in OWN_COLUMNS or column.startswith(CARRIED_PREFIX) else column
+            for column in columns if column not in (options.text_column, options.id_column)}
 
 
 def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, dict]]:
@@ -351,6 +402,11 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
         raise InputError(f"{source.name}: file is empty") from None
     except csv.Error as exc:
         raise InputError(f"{source.name}, line 1: malformed {delimiter!r}-separated header ({exc})") from None
+    seen: set[str] = set()
+    for name in header:  # a row becomes a dict, which keeps one of them: the other would be dropped unseen
+        if name in seen:
+            raise InputError(f"{source.name}, line 1: column {name!r} appears twice in the header; rename one")
+        seen.add(name)
     number, previous_line = 0, reader.line_num
     try:
         for number, values in enumerate(reader, 1):
@@ -409,25 +465,38 @@ def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
         warn(f"{source.name}: {replaced.count} lone surrogate(s) from \\u escapes replaced with U+FFFD")
 
 
-def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:
-    """The columns of table inputs other than text and id, in order, to carry into the output.
+def read_table_heads(sources: list[Source], options: ReadOptions,
+                     warn: Callable[[str], None]) -> tuple[list[str], dict[str, Iterator[TextUnit]]]:
+    """Read the head of every table input: the columns they carry (see ``carried_names``), in order, and
+    the readers of the tables that cannot be read again, to hand to ``read_units``.
 
-    For JSONL the keys of each file's first record count (as the command line's CSV output does).
+    For JSONL the keys of each file's first record count. A head is read by the reader that reads the
+    rows, so a table that cannot be read fails here with its one-line error. A file that can only be
+    read once (a FIFO, a device) keeps its reader, open at its first row; a regular file is closed and
+    read again from the start in its turn, so hundreds of tables are never open at once.
     """
     columns: list[str] = []
-    for source in sources:
-        if not source.is_table or source.path is None:
-            continue
-        delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
-        with source.path.open(encoding=options.encoding, errors="replace", newline="") as handle:
-            if delimiter is None:
-                first = next((line for line in handle if line.strip()), "{}")
-                try:
-                    header = list(json.loads(first)) if first.lstrip().startswith("{") else []
-                except (ValueError, RecursionError):  # not JSON, too deep, too long a number...
-                    header = []  # the reader reports the bad line itself
+    opened: dict[str, Iterator[TextUnit]] = {}
+    try:
+        for source in sources:
+            if not source.is_table or source.path is None or source.name in opened:
+                continue
+            units = _table_units(source, options, warn)
+            columns += [column for column in next(units) if column not in columns]
+            if source.path.is_file():
+                units.close()
             else:
-                header = next(csv.reader(handle, delimiter=delimiter), [])
-        header = [h.lstrip("\ufeff") for h in header]
-        columns += [h for h in header if h not in (options.text_column, options.id_column) and h not in columns]
+                opened[source.name] = units
+    except BaseException:
+        for units in opened.values():
+            units.close()
+        raise
+    return columns, opened
+
+
+def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:
+    """The columns table inputs carry into the output, in order (see ``read_table_heads``)."""
+    columns, opened = read_table_heads(sources, options, lambda _: None)
+    for units in opened.values():
+        units.close()
     return columns

@@ -14,18 +14,15 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, groupby
 from typing import TextIO
 
-from ._inputs import ReadOptions, Source, table_columns
+from ._columns import BASE_COLUMNS, DOCUMENT_COLUMNS
+from ._inputs import Source
 from ._labels import LABEL_NAMES, LABELS
 from ._predict import UNCERTAIN
 from ._tagging import TaggedRecord
 
-__all__ = ["FORMATS", "BASE_COLUMNS", "DOCUMENT_COLUMNS", "output_columns", "column_value", "write_records"]
+__all__ = ["FORMATS", "output_columns", "column_value", "write_records"]
 
 FORMATS = ("table", "csv", "jsonl", "html")
-#: The columns of the CSV (and Parquet) output, in order; then DOCUMENT_COLUMNS when documents are among
-#: the inputs, then the carried-through columns of table inputs.
-BASE_COLUMNS = ("source", "row", "id", "sentence", "start", "end", "text", "label", *(f"p_{label}" for label in LABELS))
-DOCUMENT_COLUMNS = ("page", "extracted")
 COLOURS = {"slogan": "#f4a6a6", "critique": "#9cc7f0", "neutral": "#e8e8e0", UNCERTAIN: "#f3e19b"}
 
 
@@ -33,7 +30,9 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: s
                   extra_columns: list[str] | None = None) -> Counter[str]:
     """Write records to ``out`` in ``output_format``; return the count of each label written.
 
-    ``extra_columns`` (CSV only) fixes the columns after BASE_COLUMNS, in order (see output_columns).
+    ``extra_columns`` (CSV only) fixes the columns after BASE_COLUMNS, in order (see output_columns):
+    DOCUMENT_COLUMNS when documents are among the inputs, then the carried-through columns of table
+    inputs (their names in ``TaggedRecord.fields``, never one of propclf's own: see ``carried_names``).
     """
     counts: Counter[str] = Counter()
     # Read (and so validate) the first input before writing anything: a bad first file must not
@@ -54,11 +53,10 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: s
     return counts
 
 
-def output_columns(sources: list[Source], options: ReadOptions) -> list[str]:
-    """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then the
-    tables' other columns (see table_columns)."""
-    documents = list(DOCUMENT_COLUMNS) if any(source.document for source in sources) else []
-    return documents + [column for column in table_columns(sources, options) if column not in documents]
+def output_columns(sources: list[Source], carried: list[str]) -> list[str]:
+    """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then
+    ``carried``, the tables' own columns (see ``_inputs.read_table_heads``)."""
+    return [*(DOCUMENT_COLUMNS if any(source.document for source in sources) else ()), *carried]
 
 
 def column_value(record: TaggedRecord, column: str) -> object:
@@ -90,7 +88,9 @@ def _where(record: TaggedRecord) -> str:
 def _write_csv(records: Iterable[TaggedRecord], out: TextIO, extra_columns: list[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     base = list(BASE_COLUMNS)
-    carried = [column for column in extra_columns if column not in base]
+    carried = list(extra_columns)
+    if set(carried) & set(base):
+        raise ValueError(f"extra_columns {sorted(set(carried) & set(base))} are propclf's own columns")
     writer.writerow(base + carried)
     for record in records:
         s = record.sentence
@@ -119,8 +119,7 @@ def record_dict(record: TaggedRecord) -> dict[str, object]:
                               for f in s.fragments]})
     if s.explanation is not None:
         row["explanation"] = [[name, weight] for name, weight in s.explanation]
-    for key, value in record.fields.items():
-        row[key if key not in row else f"input_{key}"] = value
+    row.update(record.fields)  # never one of the names above (see _inputs.carried_names)
     return row
 
 
@@ -156,6 +155,7 @@ aside{flex:1;min-width:16em;position:sticky;top:7em;align-self:flex-start;backgr
 border-radius:6px;padding:1em;font-size:14px}
 .doc{background:#fff;border:1px solid #ddd;border-radius:6px;padding:1em 1.5em;margin-bottom:1.5em}
 .counts{color:#555;font-size:14px;margin:0 0 .8em}
+.fields{color:#555;font-size:14px;margin:0 0 .3em;word-break:break-word}.field{margin-right:1em}
 .chip{display:inline-block;padding:0 .5em;border-radius:3px;margin-right:.4em}
 .s{border-radius:3px;padding:1px 2px;cursor:pointer;box-decoration-break:clone;-webkit-box-decoration-break:clone}
 .s:hover,.s:focus,.s.on{outline:2px solid #333}
@@ -225,8 +225,11 @@ def _write_html(records: Iterable[TaggedRecord], out: TextIO) -> None:
         total.update(counts)
         summary = " ".join(f"<span class=\"chip\" style=\"background:{COLOURS[label]}\">{counts[label]} {label}</span>"
                            for label in (*LABELS, UNCERTAIN) if counts[label] or label != UNCERTAIN)
+        fields = "".join(f"<span class=\"field\"><b>{esc(key)}</b> {esc(value)}</span> "
+                         for key, value in first.fields.items())
         out.write(f"<section class=\"doc\"><h2>{esc(_where(first))}</h2>"
-                  f"<p class=\"counts\">{len(items)} sentences: {summary}</p><p>")
+                  + (f"<p class=\"fields\">{fields}</p>" if fields else "")
+                  + f"<p class=\"counts\">{len(items)} sentences: {summary}</p><p>")
         previous_end, page = None, None
         for record in items:
             s = record.sentence

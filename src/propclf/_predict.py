@@ -12,7 +12,7 @@ from typing import overload
 
 from ._labels import LABELS
 from ._model import Model, default_model_dir, load_model
-from ._segment import Span, normalize, segment
+from ._segment import MAX_SENTENCE_CHARS, Span, capped, normalize, segment
 
 __all__ = ["Prediction", "TaggedSentence", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag", "get_model",
            "label_spans", "label_documents"]
@@ -129,23 +129,35 @@ def predict(texts: str | Sequence[str], *, model: ModelLike = None, explain: boo
     """Label sentences: one string gives one Prediction, a list gives a list in the same order.
 
     Each text is taken as one sentence (white space and hyphenated line-wraps are cleaned first);
-    use ``tag`` to split a document into sentences. With ``explain=True`` each result lists the
-    n-grams that drove it; with ``min_confidence=P`` a result whose top probability is below P is
-    labeled ``"uncertain"`` (its probabilities are kept).
+    use ``tag`` to split a document into sentences. A text longer than 5,000 characters
+    (``MAX_SENTENCE_CHARS``) is labeled by its first 5,000, cut at white space, as ``tag`` cuts a
+    run-on. With ``explain=True`` each result lists the n-grams that drove it; with
+    ``min_confidence=P`` a result whose top probability is below P is labeled ``"uncertain"`` (its
+    probabilities are kept).
     """
     _check_confidence(min_confidence)
+    if isinstance(texts, bytes | bytearray | memoryview):  # a sequence too, of ints
+        raise TypeError(f"predict() takes strings, got {type(texts).__name__}; decode it first")
     single = isinstance(texts, str)
     batch = [texts] if single else list(texts)
     for text in batch:
         if not isinstance(text, str):
             raise TypeError(f"predict() takes strings, got {type(text).__name__}")
     resolved = get_model(model)
-    cleaned = [normalize(text) for text in batch]
+    cleaned = [normalize(_first_sentence_chars(text)) for text in batch]
     decided = [_decide(row, min_confidence) for row in resolved.predict_proba(cleaned)]
     explanations = _explanations(resolved, cleaned, decided) if explain else [None] * len(batch)
     results = [Prediction(text, label, probabilities, explanation)
                for text, (label, probabilities), explanation in zip(batch, decided, explanations)]
     return results[0] if single else results
+
+
+def _first_sentence_chars(text: str) -> str:
+    """A text longer than MAX_SENTENCE_CHARS is labeled by its first piece with words, cut at white space as
+    ``segment`` cuts a run-on sentence: memory stays bounded whatever one string holds."""
+    if len(text) <= MAX_SENTENCE_CHARS:
+        return text
+    return next((text[start:end] for start, end in capped(text) if not text[start:end].isspace()), "")
 
 
 def _explanations(model: Model, texts: list[str], decided: list[tuple[str, dict[str, float]]]) -> list:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Span", "segment", "segment_stream", "independent_chunks", "normalize", "MAX_SENTENCE_CHARS"]
+__all__ = ["Span", "segment", "segment_stream", "independent_chunks", "normalize", "capped", "MAX_SENTENCE_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +112,24 @@ def segment(text: str) -> list[Span]:
 
 def _cap_length(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Cut a run-on 'sentence' longer than MAX_SENTENCE_CHARS at white space."""
+    for piece_start, piece_end in capped(text, start, end):
+        yield _trim(text, piece_start, piece_end)
+
+
+def capped(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """``text[start:end]`` cut into pieces of at most MAX_SENTENCE_CHARS at white space (untrimmed, in order).
+
+    One text taken as one sentence (``--rows sentence``, ``predict``) is cut here as ``segment`` cuts a
+    run-on sentence, so that no sentence, whatever its source, costs more than this many characters' worth.
+    """
+    end = len(text) if end is None else end
     while end - start > MAX_SENTENCE_CHARS:
         limit = start + MAX_SENTENCE_CHARS
         cut = max(text.rfind(" ", start, limit), text.rfind("\n", start, limit))
         cut = cut if cut > start else limit
-        yield _trim(text, start, cut)
+        yield start, cut
         start = cut
-    yield _trim(text, start, end)
+    yield start, end
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -317,7 +328,7 @@ def segment_stream(pieces: Iterable[str]) -> Iterator[Span]:
     at the last sentence end instead.
     """
     buffer, base = "", 0
-    for piece in pieces:
+    for piece in _bounded(pieces, STREAM_BUFFER_CHARS):
         buffer += piece
         if len(buffer) < STREAM_BUFFER_CHARS:
             continue
@@ -330,6 +341,16 @@ def segment_stream(pieces: Iterable[str]) -> Iterator[Span]:
         buffer, base = buffer[cut:], base + cut
     for span in segment(buffer):
         yield Span(base + span.start, base + span.end, span.text)
+
+
+def _bounded(pieces: Iterable[str], size: int) -> Iterator[str]:
+    """The pieces, those longer than ``size`` in slices of ``size``: a 100 MB table cell arrives as one
+    piece, and the buffers above must fill and be cut as they would from a file read in blocks."""
+    for piece in pieces:
+        if len(piece) <= size:
+            yield piece
+        else:
+            yield from (piece[start:start + size] for start in range(0, len(piece), size))
 
 
 def _safe_cut(buffer: str, spans: list[Span]) -> int:
@@ -357,7 +378,7 @@ def independent_chunks(pieces: Iterable[str], size: int = 1 << 18) -> Iterator[t
     ``segment_stream`` cuts it.
     """
     buffer, base, scanned = "", 0, 0
-    for piece in pieces:
+    for piece in _bounded(pieces, min(size, STREAM_BUFFER_CHARS)):
         buffer += piece
         while len(buffer) >= size:
             cut, scanned = _paragraph_cut(buffer, max(size, scanned))

@@ -18,9 +18,9 @@ from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, read_units
 from ._labels import LABELS
 from ._model import Model
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_documents
-from ._segment import Span, independent_chunks, normalize, segment
+from ._segment import Span, capped, independent_chunks, normalize, segment
 
-__all__ = ["TaggedRecord", "tag_files", "label_chunks", "TASK_CHARS"]
+__all__ = ["TaggedRecord", "tag_files", "tag_sources", "label_chunks", "TASK_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,10 @@ class TaggedRecord:
     """One tagged sentence of one input, with where it came from.
 
     ``row`` (1-based) and ``id`` are set for table inputs; ``fields`` holds the row's other
-    columns, carried through unchanged. For a document (HTML, PDF, Word), ``extracted`` names the
-    extracted text that the sentence's offsets index, and ``page`` (PDF, 1-based) is the page the
-    sentence starts on.
+    columns, carried through, each under its own name or, if propclf's outputs use that name, as
+    ``input_NAME`` (see ``_inputs.carried_names``). For a document (HTML, PDF, Word), ``extracted``
+    names the extracted text that the sentence's offsets index, and ``page`` (PDF, 1-based) is the
+    page the sentence starts on.
     """
 
     source: str
@@ -63,13 +64,20 @@ def tag_files(
     """
     _check_confidence(min_confidence)
     options = options or ReadOptions()
-    sources = expand_inputs(inputs, options.glob)
-    resolved = get_model(model)
-    tasks = _tasks(sources, options, warn or (lambda _: None))
+    yield from tag_sources(expand_inputs(inputs, options.glob), get_model(model), options, explain=explain,
+                           min_confidence=min_confidence, warn=warn, progress=progress, jobs=jobs)
+
+
+def tag_sources(sources: list[Source], model: Model, options: ReadOptions, *, explain: bool = False,
+                min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
+                progress: Callable[[int], None] | None = None, jobs: int | None = 1,
+                opened: dict[str, Iterator[TextUnit]] | None = None) -> Iterator[TaggedRecord]:
+    """``tag_files`` of expanded sources; ``opened`` holds the tables ``read_table_heads`` kept open."""
+    tasks = _tasks(sources, options, warn or (lambda _: None), opened)
     settings = (explain, min_confidence)
     counted = progress or (lambda _: None)
     current, index = None, 0
-    for task, labeled in _run(tasks, resolved, settings, jobs):
+    for task, labeled in _run(tasks, model, settings, jobs):
         for (unit, chunk), sentences in zip(task, labeled):
             if unit is not current:
                 current, index = unit, 0
@@ -95,15 +103,17 @@ class _Chunk:
 TASK_CHARS = 1 << 18
 
 
-def _tasks(sources: list[Source], options: ReadOptions,
-           warn: Callable[[str], None]) -> Iterator[list[tuple[TextUnit, _Chunk]]]:
+def _tasks(sources: list[Source], options: ReadOptions, warn: Callable[[str], None],
+           opened: dict[str, Iterator[TextUnit]] | None = None) -> Iterator[list[tuple[TextUnit, _Chunk]]]:
     """Group the chunks of all units into tasks of about TASK_CHARS characters, in input order."""
     task: list[tuple[TextUnit, _Chunk]] = []
     size = 0
     for source in sources:
-        for unit in read_units(source, options, warn):
-            if unit.is_sentence:
-                chunks: Iterable[_Chunk] = [_Chunk("".join(unit.pieces), 0, True)]
+        for unit in read_units(source, options, warn, opened):
+            if unit.is_sentence:  # longer than MAX_SENTENCE_CHARS, it is cut as segment() cuts a run-on
+                text = "".join(unit.pieces)
+                chunks: Iterable[_Chunk] = (_Chunk(text[start:end], start, True) for start, end in capped(text)
+                                            if not text[start:end].isspace())
             else:
                 chunks = (_Chunk(text, offset, False) for offset, text in independent_chunks(unit.pieces, TASK_CHARS))
             for chunk in chunks:

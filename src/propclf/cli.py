@@ -6,6 +6,9 @@ non-zero exit code. ``main(argv)`` runs a command in-process and returns its exi
 
 from __future__ import annotations
 
+import io
+import os
+import signal
 import sys
 import time
 import warnings
@@ -19,12 +22,12 @@ import click
 from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import ModelVersionWarning, PropclfError
 from ._evaluation import format_evaluation
-from ._inputs import ReadOptions, expand_inputs
+from ._inputs import ReadOptions, expand_inputs, read_table_heads, refuse_input_as_output
 from ._labels import LABELS
 from ._model import describe_settings
 from ._outputs import FORMATS, output_columns, write_records
 from ._predict import get_model
-from ._tagging import tag_files
+from ._tagging import tag_sources
 from ._textio import atomic_writer
 
 __all__ = ["cli", "main"]
@@ -35,7 +38,20 @@ _SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".html"
                    ".txt": "table"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _PipeClosed(Exception):
+    """Standard output's reader went away (see _closed_pipe)."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # click turns a BrokenPipeError into exit code 1 (and swaps sys.stdout); take it past click instead.
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="propclf")
 def cli() -> None:
     """Tag each sentence as a propaganda slogan, a critique, or neutral narrative."""
@@ -200,14 +216,18 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
         raise click.UsageError("--scheduler, --workers and --format parquet need --engine dask")
     output_format = output_format or _default_format(output)
     sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
+    _refuse_table_options(sources)
+    if output:
+        refuse_input_as_output(output, sources)
     model = get_model(model_path, trust=trust_pickle)
+    # The CSV header needs every table's columns first; they come from the reader of its rows.
+    columns, opened = read_table_heads(sources, options, _warn)
     bar = _progress_bar(sources, progress)
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
-        # The sources are already expanded: pass them so folders are not walked twice.
-        records = tag_files(sources, model=model, options=options,
-                            explain=explain or output_format == "html",
-                            min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs)
-        write_records(records, out, output_format, extra_columns=output_columns(sources, options))
+        records = tag_sources(sources, model, options, explain=explain or output_format == "html",
+                              min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs,
+                              opened=opened)
+        write_records(records, out, output_format, extra_columns=output_columns(sources, columns))
     if output:
         click.echo(f"Wrote {output}", err=True)
 
@@ -228,9 +248,25 @@ def _predict_with_dask(inputs: Sequence[str], output: str | None, output_format:
                f"in {output}", err=True)
 
 
+def _refuse_table_options(sources: list) -> None:
+    """--text-column, --id-column and --rows say how to read tables: given with no table, they would do nothing."""
+    context = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in ("text_column", "id_column", "rows")
+             if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+    if given and not any(source.is_table for source in sources):
+        raise click.UsageError(f"{sources[0].name}: {', '.join(given)} applies to .csv, .tsv and .jsonl inputs, "
+                               "and no input is one")
+
+
 def _default_format(output: str | None) -> str:
     if output:
-        return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "csv")
+        suffix = Path(output).suffix.lower()
+        if suffix not in _SUFFIX_FORMATS and not Path(output).is_dir():  # (a folder: the writer says so)
+            # Writing CSV into out.xlsx would only look like success.
+            extension = f"the extension {suffix!r}" if suffix else "a name without an extension"
+            raise click.UsageError(f"{output}: no output format has {extension}; name it .csv, .jsonl, .html "
+                                   "or .txt, or give --format")
+        return _SUFFIX_FORMATS.get(suffix, "csv")
     return "table" if sys.stdout.isatty() else "csv"
 
 
@@ -404,6 +440,8 @@ def _read_key(interactive: bool) -> str | None:
               help="How many n-grams to show.")
 def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, top: int) -> None:
     """Say why SENTENCE gets its label: the n-grams that pushed it there, with their weights."""
+    if not sentence.strip():
+        raise click.BadParameter("is empty: give the sentence to explain", param_hint="SENTENCE")
     model = get_model(model_path, trust=trust_pickle)
     result = predict(sentence, model=model)
     (explanation,) = model.explain([sentence], [result.label], top=top)
@@ -469,11 +507,24 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
-    except BrokenPipeError:
-        # The reader (e.g. `head`) went away; that is not an error of ours.
-        sys.stderr.close()
-        return 0
+    except (_PipeClosed, BrokenPipeError):
+        return _closed_pipe()
     return 0
+
+
+def _closed_pipe() -> int:
+    """The reader of standard output (e.g. `head`) went away: stop quietly, as a program killed by SIGPIPE would.
+
+    What is still buffered for the closed pipe is dropped (flushing it at exit would fail again and print
+    "Exception ignored"); the status is 128 + SIGPIPE, as the shell reports for `yes | head`.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (captured in-process): nothing to flush
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
 
 if __name__ == "__main__":
     raise SystemExit(main())
