@@ -55,6 +55,12 @@ TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
 DEFAULT_ENCODER = "minilm-l6"
 #: The settings ``build_pipeline`` takes besides the seed: what a search chooses and a manifest records.
 SETTING_KEYS = ("features", "C", "class_weight", "encoder", "encoder_weight")
+#: The TF-IDF blocks propclf builds, by name, and how each analyses text. These are the only ones a
+#: saved model may hold: a model file names a block, it cannot choose a regular expression or a code path.
+VECTORIZERS: dict[str, dict[str, Any]] = {
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": TOKEN_PATTERN, "min_df": 1},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "token_pattern": None, "min_df": 2},
+}
 
 
 def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0,
@@ -106,16 +112,10 @@ def build_vectorizers(features: str = "word+char", encoder: str = DEFAULT_ENCODE
     if unknown or not names:
         raise ValueError(f"unknown feature set {features!r}")
     parts: list[tuple[str, Any]] = []
-    if "word" in names:
-        parts.append(("word", TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN,
-            sublinear_tf=True, min_df=1, lowercase=True, dtype=_float64(),
-        )))
-    if "char" in names:
-        parts.append(("char", TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-            lowercase=True, dtype=_float64(),
-        )))
+    for name in ("word", "char"):
+        if name in names:
+            settings = {key: value for key, value in VECTORIZERS[name].items() if value is not None}
+            parts.append((name, TfidfVectorizer(**settings, sublinear_tf=True, lowercase=True, dtype=_float64())))
     if "encoder" in names:
         parts.append(("encoder", EmbeddingFeatures(encoder, encoder_weight)))
     return parts
@@ -219,7 +219,7 @@ class Model:
 
     @property
     def temperature(self) -> float | None:
-        return self.manifest.get("calibration", {}).get("temperature")
+        return (self.manifest.get("calibration") or {}).get("temperature")
 
     def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
         """One row of probabilities per text, in LABELS order."""
@@ -387,6 +387,7 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
             f"{manifest_path}: model format {manifest.get('format_version')!r} is not supported by "
             f"this propclf (format {FORMAT_VERSION}); retrain with: python train.py"
         )
+    _check_manifest(manifest_path, manifest)
     if trust:
         pipeline = _unpickle(folder / MODEL_FILE, _read_checked(folder, MODEL_FILE, manifest))
         _check_versions(folder / MODEL_FILE, manifest)
@@ -396,12 +397,44 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
 
     vocab, weights = (_read_checked(folder, name, manifest) for name in (VOCAB_FILE, WEIGHTS_FILE))
     try:
-        scorer, _ = read_plain(vocab, weights)
+        scorer, temperature = read_plain(vocab, weights)
     except ModelError as exc:  # an encoder model without propclf[encoder], or with another encoder installed
         raise ModelError(f"{folder}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any failure to read the files means the same to a user
         raise ModelError(f"{folder}: cannot load the plain model ({type(exc).__name__}: {exc})") from None
-    return Model(scorer, manifest, folder / WEIGHTS_FILE)
+    model = Model(scorer, manifest, folder / WEIGHTS_FILE)
+    if temperature != model.temperature:  # the manifest, edited by hand, must not rescale what the files say
+        raise ModelError(f"{folder}: the manifest's temperature {model.temperature!r} is not the plain model's "
+                         f"{temperature!r}; retrain with: python train.py")
+    return model
+
+
+#: Manifest entries that hold an object when present (``.get`` is called on them).
+_OBJECT_ENTRIES = ("calibration", "hyperparameters", "training_data", "evaluation", "versions", "search", "encoder")
+
+
+def _check_manifest(manifest_path: Path, manifest: dict[str, Any]) -> None:
+    """Types and values of what loading and the commands read: the manifest is not itself hash-checked."""
+    from ._plain import check_temperature
+
+    def refuse(problem: str) -> ModelError:
+        return ModelError(f"{manifest_path}: manifest is damaged ({problem}); retrain with: python train.py")
+
+    for key in _OBJECT_ENTRIES:
+        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
+            raise refuse(f"{key} is a {type(manifest[key]).__name__}, not an object")
+    files = manifest.get("files")
+    if files is not None:
+        if not isinstance(files, dict):
+            raise refuse(f"files is a {type(files).__name__}, not an object")
+        for name, entry in files.items():
+            digest = entry.get("sha256") if isinstance(entry, dict) else None
+            if not isinstance(digest, str) or len(digest) != 64:
+                raise refuse(f"files: {name} has no sha256")
+    try:
+        check_temperature((manifest.get("calibration") or {}).get("temperature"))
+    except ValueError as exc:
+        raise refuse(f"calibration {exc}") from None
 
 
 def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
