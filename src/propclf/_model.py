@@ -318,7 +318,7 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
                check_texts: Sequence[str] = ()) -> Path:
     """Write the model (pickle and plain files) and its manifest into folder ``out``; return the pickle's path.
 
-    Every file is written atomically, the manifest last. With ``check_texts``, the plain model
+    The model is replaced in one atomic step (see ``_publish``). With ``check_texts``, the plain model
     must give the pipeline's probabilities on them (to PLAIN_TOLERANCE), or nothing is written.
     """
     import joblib
@@ -339,10 +339,60 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in files.items()},
     }
-    for name, data in files.items():
-        atomic_write_bytes(out / name, data)
-    atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _publish(out, files, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return out / MODEL_FILE
+
+
+def _staged(folder: Path, name: str, sha256: str) -> Path:
+    """Where a model file waits, named by its content, until it is renamed to ``name``."""
+    return folder / f".{name}.{sha256[:16]}.new"
+
+
+def _publish(out: Path, files: dict[str, bytes], manifest_text: str) -> None:
+    """Replace the model in ``out`` in one atomic step: the manifest is the switch.
+
+    The new files are first written beside the old ones under names of their content; then the new
+    manifest replaces the old one (before it: the old model, whose files are untouched; after it: the
+    new one, its files found under either name, see ``_read_checked``); then each file is renamed to its
+    own name. A kill at any instant leaves the old model or the new one, never a mix.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    _finish_publish(out)
+    for name, data in files.items():
+        atomic_write_bytes(_staged(out, name, hashlib.sha256(data).hexdigest()), data)
+    atomic_write_text(out / MANIFEST_FILE, manifest_text)
+    _finish_publish(out)
+
+
+def _finish_publish(folder: Path) -> None:
+    """Rename the staged files the manifest names to their own names; drop staged files it does not name."""
+    try:
+        files = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        files = {}
+    wanted = {_staged(folder, name, entry["sha256"]): folder / name for name, entry in files.items()
+              if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)}
+    for staged, target in wanted.items():
+        if staged.exists():
+            os.replace(staged, target)
+    for leftover in folder.glob(".propclf.*.new"):
+        if leftover not in wanted:
+            leftover.unlink(missing_ok=True)
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where directories can be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _plain_bytes(files: dict[str, bytes]) -> tuple[bytes, bytes]:
@@ -444,18 +494,24 @@ def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
     expected = files.get(name, {}).get("sha256") if isinstance(files, dict) else None
     if expected is None:
         raise ModelError(f"{folder / MANIFEST_FILE}: manifest lists no {name}; retrain with: python train.py")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: model file missing (train one with: python train.py)") from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: is a directory, not a model file") from None
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise ModelError(f"{path}: file is damaged or altered (sha256 differs from {MANIFEST_FILE}); "
-                         "retrain with: python train.py")
-    return data
+    # A model being published may still have a file under its staged name (see _publish); it may be
+    # renamed between two reads, so the file's own name is read again last.
+    data = None
+    for candidate in (path, _staged(folder, name, expected), path):
+        try:
+            data = candidate.read_bytes()
+        except FileNotFoundError:
+            continue
+        except IsADirectoryError:
+            raise ModelError(f"{path}: is a directory, not a model file") from None
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if hashlib.sha256(data).hexdigest() == expected:
+            return data
+    if data is None:
+        raise ModelError(f"{path}: model file missing (train one with: python train.py)")
+    raise ModelError(f"{path}: file is damaged or altered (sha256 differs from {MANIFEST_FILE}); "
+                     "retrain with: python train.py")
 
 
 def _check_versions(model_path: Path, manifest: dict[str, Any]) -> None:

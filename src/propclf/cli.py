@@ -331,19 +331,19 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
     annotator = annotator or default_annotator()
     into = into or str(Path(corpus) / f"label-{annotator}.csv")
     model = get_model(model_path, trust=trust_pickle)
-    session = LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
-                           order=order, retrain_every=retrain_every)
-    if export_queue:
-        written = session.export_queue(export_queue, count)
-        click.echo(f"Wrote {written} sentence(s) to {export_queue}: fill in the 'label' column, then "
-                   f"propclf label --import {export_queue} {' '.join(documents)}")
-        return
-    if import_path:
-        result = session.import_reviewed(import_path)
-        click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
-                   f"labeled, {result['blank']} left blank.")
-        return
-    _label_loop(session, context, sys.stdin.isatty())
+    with LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
+                      order=order, retrain_every=retrain_every) as session:
+        if export_queue:
+            written = session.export_queue(export_queue, count)
+            click.echo(f"Wrote {written} sentence(s) to {export_queue}: fill in the 'label' column, then "
+                       f"propclf label --import {export_queue} {' '.join(documents)}")
+            return
+        if import_path:
+            result = session.import_reviewed(import_path)
+            click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
+                       f"labeled, {result['blank']} left blank.")
+            return
+        _label_loop(session, context, sys.stdin.isatty())
 
 
 def _label_loop(session, context: bool, interactive: bool) -> None:  # noqa: ANN001 - a LabelSession
