@@ -196,7 +196,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     output_format = output_format or _default_format(output)
     sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
     model = get_model(model_path, trust=trust_pickle)
-    bar = _progress_bar(sources, progress)
+    bar = _progress_bar(sources, progress, to_terminal=not output and sys.stdout.isatty())
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
         # The sources are already expanded: pass their names so folders are not walked twice.
         records = tag_files([source.name for source in sources], model=model, options=options,
@@ -244,10 +244,18 @@ class _NoBar:
         return None
 
 
-def _progress_bar(sources: list, wanted: bool | None):  # noqa: ANN202 - click's bar type is private
-    show = sys.stderr.isatty() if wanted is None else wanted
+#: Inputs smaller than this (in bytes) are tagged in about a second: no bar by default.
+BAR_MIN_BYTES = 1_000_000
+
+
+def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # noqa: ANN202 - click's type is private
+    """A bar on standard error, by default only on a terminal, for a long input, and when the output does
+    not stream to that same terminal (where it shows the progress itself, and a bar would be glued to it)."""
     sizes = [source.size() for source in sources]
-    if not show or None in sizes:
+    if None in sizes:
+        return _NoBar()
+    show = sys.stderr.isatty() and not to_terminal and sum(sizes) >= BAR_MIN_BYTES if wanted is None else wanted
+    if not show:
         return _NoBar()
     return click.progressbar(length=max(1, sum(sizes)), label="Tagging", file=sys.stderr)
 
