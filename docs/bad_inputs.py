@@ -11,7 +11,9 @@ tests/test_bad_inputs.py imports CASES and checks each case's contract (see ``Ca
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -146,6 +148,59 @@ def remove_manifest(model: Path) -> None:
     (model / MANIFEST).unlink()
 
 
+def edit_manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    """A manifest edited by hand (it is not itself hash-checked)."""
+    def edit(model: Path) -> None:
+        manifest = json.loads((model / MANIFEST).read_text(encoding="utf-8"))
+        change(manifest)
+        (model / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return edit
+
+
+def rewrite_vouched(name: str, change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    """A model file rewritten, and the manifest's hash of it updated to match (as an attacker would)."""
+    def edit(model: Path) -> None:
+        data = change((model / name).read_bytes())
+        (model / name).write_bytes(data)
+        manifest = json.loads((model / MANIFEST).read_text(encoding="utf-8"))
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        (model / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return edit
+
+
+def crafted_token_pattern(data: bytes) -> bytes:
+    settings = json.loads(data)
+    settings["features"][0]["token_pattern"] = r"(\w+\s?)+$"
+    return json.dumps(settings).encode("utf-8")
+
+
+def nan_coefficient(data: bytes) -> bytes:
+    import numpy
+
+    with numpy.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {name: archive[name].copy() for name in archive.files}
+    arrays["coef"][0, 0] = numpy.nan
+    buffer = io.BytesIO()
+    numpy.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def labeling_elsewhere(folder: Path) -> None:
+    """Another `propclf label` session holds the labels file (its lock is taken by a child process)."""
+    import subprocess
+
+    (folder / "labeled").mkdir(parents=True, exist_ok=True)
+    lock = folder / "labeled" / ".label-ann.csv.lock"
+    code = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'4242\\n'); print('ready', flush=True); time.sleep(30)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE)
+    holder.stdout.readline()
+    _HOLDERS.append(holder)
+
+
+_HOLDERS: list = []
+
+
 NOTES = write("notes.txt", "Long live the great leader! It was a cynical film.\n")
 CASES: list[Case] = [
     Case("a missing file", ("predict", "notes.txt"), "error", "notes.txt"),
@@ -224,6 +279,24 @@ CASES: list[Case] = [
          both(NOTES, model_copy(damage_model_files))),
     Case("a model folder without its manifest", ("predict", "--model", "m", "notes.txt"), "error", "m/",
          both(NOTES, model_copy(remove_manifest))),
+    Case("a hand-edited manifest: a files entry that is a string", ("predict", "--model", "m", "notes.txt"),
+         "error", "propclf.json", both(NOTES, model_copy(edit_manifest(
+             lambda m: m["files"].update({"propclf.vocab.json": "3510d244"}))))),
+    Case("a hand-edited manifest: calibration a string", ("predict", "--model", "m", "notes.txt"), "error",
+         "propclf.json", both(NOTES, model_copy(edit_manifest(lambda m: m.update(calibration="scaled"))))),
+    Case("a hand-edited manifest: temperature \"abc\"", ("predict", "--model", "m", "notes.txt"), "error",
+         "propclf.json", both(NOTES, model_copy(edit_manifest(
+             lambda m: m["calibration"].update(temperature="abc"))))),
+    Case("a hand-edited manifest: a negative temperature", ("predict", "--model", "m", "notes.txt"), "error",
+         "propclf.json", both(NOTES, model_copy(edit_manifest(
+             lambda m: m["calibration"].update(temperature=-0.7))))),
+    Case("a model whose vocab names its own token pattern (hash updated)", ("predict", "--model", "m", "notes.txt"),
+         "error", "m", both(NOTES, model_copy(rewrite_vouched("propclf.vocab.json", crafted_token_pattern)))),
+    Case("a model with a NaN coefficient (hash updated)", ("predict", "--model", "m", "notes.txt"), "error", "m",
+         both(NOTES, model_copy(rewrite_vouched("propclf.weights.npz", nan_coefficient)))),
+    Case("a labels file another label session is writing", ("label", "--corpus", "labeled", "--annotator", "ann",
+                                                             "notes.txt"),
+         "error", "label-ann.csv", both(NOTES, labeling_elsewhere)),
     Case("a model folder that does not exist", ("predict", "--model", "nowhere", "notes.txt"), "error", "nowhere",
          NOTES),
     Case("--min-confidence 2", ("predict", "--min-confidence", "2", "notes.txt"), "usage", "--min-confidence", NOTES),
@@ -340,7 +413,13 @@ def run_all() -> list[tuple[Case, Result]]:
     results = []
     for case in CASES:
         with tempfile.TemporaryDirectory(prefix="propclf-bad-") as folder:
-            results.append((case, run(case, Path(folder))))
+            try:
+                results.append((case, run(case, Path(folder))))
+            finally:
+                while _HOLDERS:  # processes a case started to hold a lock
+                    holder = _HOLDERS.pop()
+                    holder.kill()
+                    holder.wait()
     return results
 
 

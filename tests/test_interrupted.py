@@ -136,3 +136,28 @@ def test_a_ctrl_c_held_during_a_spawn_takes_effect_after_it():
     assert finished_inside
     assert signal.getsignal(signal.SIGINT) is handler
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_killed_training_leaves_no_worker_behind(tmp_path: Path):
+    """SIGKILL of a training run takes its search workers (and their helpers) with it within seconds."""
+    import psutil
+
+    env = {**os.environ, "PYTHONPATH": str(DATA.parents[1] / "src")}
+    process = subprocess.Popen([sys.executable, "train.py", "--data", str(DATA), "--out", str(tmp_path / "m"),
+                                "--no-report", "--jobs", "2", "--crosswriter", str(tmp_path / "none")],
+                               cwd=DATA.parents[1], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(process.pid)
+    family: list = []
+
+    def busy() -> bool:
+        try:
+            family[:] = parent.children(recursive=True)
+            workers = [p for p in family if "LokyProcess" in " ".join(p.cmdline())]
+            return len(workers) >= 2 and all(w.cpu_times().user > 1 for w in workers)
+        except psutil.Error:
+            return False
+
+    kill_when(process, busy, timeout=300)
+    _, alive = psutil.wait_procs(family, timeout=10)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"still running after the training was killed: {[(p.pid, p.cmdline()[:3]) for p in alive]}"

@@ -3,7 +3,9 @@
 Every decision is appended to the labels file at once, flushed and fsynced, so a crash loses at
 most the sentence on screen. The file is never rewritten: undo truncates the one row this session
 appended last. A sentence already labeled anywhere in the corpus (or in the file) is never asked
-again, and exact duplicates are never written.
+again, and exact duplicates are never written. One session at a time writes a labels file (a lock
+beside it, ``.NAME.lock``); a new labels file, and the copy of a document into ``raw/``, appear
+whole or not at all, and an empty labels file (left by an older version) counts as new.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import getpass
 import hashlib
 import io
 import os
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from ._formats import document_kind, extract_text
 from ._labels import LABELS
 from ._model import Model, build_pipeline, settings_of
 from ._segment import segment
-from ._textio import atomic_write_text, read_text
+from ._textio import atomic_write_bytes, atomic_write_text, read_text
 
 __all__ = ["Candidate", "LabelSession", "default_annotator", "LABEL_COLUMNS"]
 
@@ -68,6 +69,15 @@ class LabelSession:
     def __init__(self, documents: list[str | Path], into: str | Path, *, model: Model, corpus: str | Path,
                  annotator: str | None = None, order: str = "uncertainty", retrain_every: int = 0) -> None:
         self.into = Path(into)
+        self._file_lock = _FileLock(self.into)
+        try:
+            self._start(documents, model, corpus, annotator, order, retrain_every)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, documents: list[str | Path], model: Model, corpus: str | Path, annotator: str | None,
+               order: str, retrain_every: int) -> None:
         self.model = model
         self.annotator = annotator or default_annotator()
         self.order = order
@@ -83,9 +93,21 @@ class LabelSession:
         self.labeled = 0
         self.retrained = 0  # background refits finished
 
+    def close(self) -> None:
+        """End the session: the labels file is free for another one."""
+        self._file_lock.release()
+
+    def __enter__(self) -> LabelSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- building the queue ------------------------------------------------------------------
     def _known_texts(self) -> set[str]:
         known: set[str] = set()
+        if _is_empty(self.into):
+            self.into.unlink()  # a first write killed by an older version: the file is new
         if self.corpus_dir.is_dir() and any(self.corpus_dir.glob("*.csv")):
             known.update(load_corpus(self.corpus_dir).texts)
         if self.into.exists() and self.into.parent.resolve() != self.corpus_dir.resolve():
@@ -109,11 +131,13 @@ class LabelSession:
                                  "rename the document")
             return target.name
         target = self.raw_dir / path.name
-        if target.exists():
+        # An empty file there is a copy a kill interrupted (no row can point into it): it is replaced.
+        if target.exists() and not _is_empty(target):
             if target.resolve() != path.resolve() and target.read_bytes() != path.read_bytes():
                 raise InputError(f"{path}: a different file named {path.name} is already in {self.raw_dir}; rename it")
         else:
-            shutil.copyfile(path, target)  # the corpus keeps the exact text its offsets point into
+            # The corpus keeps the exact text its offsets point into; the copy appears whole or not at all.
+            atomic_write_bytes(target, path.read_bytes())
         return path.name
 
     def _candidates(self, documents: list[Path]) -> list[Candidate]:
@@ -191,17 +215,20 @@ class LabelSession:
 
     def _append(self, candidate: Candidate, label: str) -> int:
         """Write one row; return the file's size before it (what undo truncates back to)."""
-        new = not self.into.exists() or self.into.stat().st_size == 0
-        self.into.parent.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha1(f"{candidate.source}:{candidate.start}:{candidate.end}".encode()).hexdigest()[:12]
+        row = io.StringIO()
+        writer = csv.writer(row, lineterminator="\n")
+        writer.writerow([f"l{key}", candidate.text, label, candidate.source, candidate.start, candidate.end,
+                         f"g-l{key}", self.annotator, datetime.now(UTC).isoformat(timespec="seconds")])
+        if not self.into.exists() or _is_empty(self.into):
+            # A new file appears with its header and first row, or not at all (never empty: see load_corpus).
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow(LABEL_COLUMNS)
+            atomic_write_text(self.into, header.getvalue() + row.getvalue())
+            return len(header.getvalue().encode("utf-8"))
         with self.into.open("a", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            if new:
-                writer.writerow(LABEL_COLUMNS)
-                handle.flush()
             size = handle.tell()
-            key = hashlib.sha1(f"{candidate.source}:{candidate.start}:{candidate.end}".encode()).hexdigest()[:12]
-            writer.writerow([f"l{key}", candidate.text, label, candidate.source, candidate.start, candidate.end,
-                             f"g-l{key}", self.annotator, datetime.now(UTC).isoformat(timespec="seconds")])
+            handle.write(row.getvalue())
             handle.flush()
             os.fsync(handle.fileno())
         return size
@@ -290,6 +317,58 @@ class LabelSession:
                 written += 1
         return {"written": written, "already_labeled": sum(1 for c, _ in plan if c is None),
                 "blank": sum(1 for row in rows if not row["label"].strip())}
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+class _FileLock:
+    """One labeling session per labels file: an exclusive lock on ``.NAME.lock`` beside it, held until
+    ``release`` (or the process ends, however it ends: the system drops the lock)."""
+
+    def __init__(self, target: Path) -> None:
+        self.path = target.with_name(f".{target.name}.lock")
+        self._fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform (Windows): one session is up to the user
+            return
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write here ({exc.strerror or exc})") from None
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise InputError(f"{target}: cannot lock it ({exc.strerror or exc})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise InputError(f"{target}: another propclf label session is writing to it (pid {holder}); "
+                                 "finish that one first, or label into another file with --into") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file that its last holder removed meanwhile
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)  # while still held: whoever opens it next checks the inode
+            os.close(self._fd)
+            self._fd = None
 
 
 def _read_rows(path: Path, required: tuple[str, ...] = ("text", "label")) -> list[dict[str, Any]]:

@@ -55,6 +55,12 @@ TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
 DEFAULT_ENCODER = "minilm-l6"
 #: The settings ``build_pipeline`` takes besides the seed: what a search chooses and a manifest records.
 SETTING_KEYS = ("features", "C", "class_weight", "encoder", "encoder_weight")
+#: The TF-IDF blocks propclf builds, by name, and how each analyses text. These are the only ones a
+#: saved model may hold: a model file names a block, it cannot choose a regular expression or a code path.
+VECTORIZERS: dict[str, dict[str, Any]] = {
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": TOKEN_PATTERN, "min_df": 1},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "token_pattern": None, "min_df": 2},
+}
 
 
 def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0,
@@ -106,16 +112,10 @@ def build_vectorizers(features: str = "word+char", encoder: str = DEFAULT_ENCODE
     if unknown or not names:
         raise ValueError(f"unknown feature set {features!r}")
     parts: list[tuple[str, Any]] = []
-    if "word" in names:
-        parts.append(("word", TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN,
-            sublinear_tf=True, min_df=1, lowercase=True, dtype=_float64(),
-        )))
-    if "char" in names:
-        parts.append(("char", TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-            lowercase=True, dtype=_float64(),
-        )))
+    for name in ("word", "char"):
+        if name in names:
+            settings = {key: value for key, value in VECTORIZERS[name].items() if value is not None}
+            parts.append((name, TfidfVectorizer(**settings, sublinear_tf=True, lowercase=True, dtype=_float64())))
     if "encoder" in names:
         parts.append(("encoder", EmbeddingFeatures(encoder, encoder_weight)))
     return parts
@@ -219,7 +219,7 @@ class Model:
 
     @property
     def temperature(self) -> float | None:
-        return self.manifest.get("calibration", {}).get("temperature")
+        return (self.manifest.get("calibration") or {}).get("temperature")
 
     def predict_proba(self, texts: Sequence[str]) -> list[list[float]]:
         """One row of probabilities per text, in LABELS order."""
@@ -318,7 +318,7 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
                check_texts: Sequence[str] = ()) -> Path:
     """Write the model (pickle and plain files) and its manifest into folder ``out``; return the pickle's path.
 
-    Every file is written atomically, the manifest last. With ``check_texts``, the plain model
+    The model is replaced in one atomic step (see ``_publish``). With ``check_texts``, the plain model
     must give the pipeline's probabilities on them (to PLAIN_TOLERANCE), or nothing is written.
     """
     import joblib
@@ -339,10 +339,60 @@ def save_model(pipeline: Any, manifest: dict[str, Any], out: str | os.PathLike[s
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in files.items()},
     }
-    for name, data in files.items():
-        atomic_write_bytes(out / name, data)
-    atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _publish(out, files, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return out / MODEL_FILE
+
+
+def _staged(folder: Path, name: str, sha256: str) -> Path:
+    """Where a model file waits, named by its content, until it is renamed to ``name``."""
+    return folder / f".{name}.{sha256[:16]}.new"
+
+
+def _publish(out: Path, files: dict[str, bytes], manifest_text: str) -> None:
+    """Replace the model in ``out`` in one atomic step: the manifest is the switch.
+
+    The new files are first written beside the old ones under names of their content; then the new
+    manifest replaces the old one (before it: the old model, whose files are untouched; after it: the
+    new one, its files found under either name, see ``_read_checked``); then each file is renamed to its
+    own name. A kill at any instant leaves the old model or the new one, never a mix.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    _finish_publish(out)
+    for name, data in files.items():
+        atomic_write_bytes(_staged(out, name, hashlib.sha256(data).hexdigest()), data)
+    atomic_write_text(out / MANIFEST_FILE, manifest_text)
+    _finish_publish(out)
+
+
+def _finish_publish(folder: Path) -> None:
+    """Rename the staged files the manifest names to their own names; drop staged files it does not name."""
+    try:
+        files = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        files = {}
+    wanted = {_staged(folder, name, entry["sha256"]): folder / name for name, entry in files.items()
+              if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)}
+    for staged, target in wanted.items():
+        if staged.exists():
+            os.replace(staged, target)
+    for leftover in folder.glob(".propclf.*.new"):
+        if leftover not in wanted:
+            leftover.unlink(missing_ok=True)
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where directories can be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _plain_bytes(files: dict[str, bytes]) -> tuple[bytes, bytes]:
@@ -387,6 +437,7 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
             f"{manifest_path}: model format {manifest.get('format_version')!r} is not supported by "
             f"this propclf (format {FORMAT_VERSION}); retrain with: python train.py"
         )
+    _check_manifest(manifest_path, manifest)
     if trust:
         pipeline = _unpickle(folder / MODEL_FILE, _read_checked(folder, MODEL_FILE, manifest))
         _check_versions(folder / MODEL_FILE, manifest)
@@ -396,12 +447,44 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
 
     vocab, weights = (_read_checked(folder, name, manifest) for name in (VOCAB_FILE, WEIGHTS_FILE))
     try:
-        scorer, _ = read_plain(vocab, weights)
+        scorer, temperature = read_plain(vocab, weights)
     except ModelError as exc:  # an encoder model without propclf[encoder], or with another encoder installed
         raise ModelError(f"{folder}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any failure to read the files means the same to a user
         raise ModelError(f"{folder}: cannot load the plain model ({type(exc).__name__}: {exc})") from None
-    return Model(scorer, manifest, folder / WEIGHTS_FILE)
+    model = Model(scorer, manifest, folder / WEIGHTS_FILE)
+    if temperature != model.temperature:  # the manifest, edited by hand, must not rescale what the files say
+        raise ModelError(f"{folder}: the manifest's temperature {model.temperature!r} is not the plain model's "
+                         f"{temperature!r}; retrain with: python train.py")
+    return model
+
+
+#: Manifest entries that hold an object when present (``.get`` is called on them).
+_OBJECT_ENTRIES = ("calibration", "hyperparameters", "training_data", "evaluation", "versions", "search", "encoder")
+
+
+def _check_manifest(manifest_path: Path, manifest: dict[str, Any]) -> None:
+    """Types and values of what loading and the commands read: the manifest is not itself hash-checked."""
+    from ._plain import check_temperature
+
+    def refuse(problem: str) -> ModelError:
+        return ModelError(f"{manifest_path}: manifest is damaged ({problem}); retrain with: python train.py")
+
+    for key in _OBJECT_ENTRIES:
+        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
+            raise refuse(f"{key} is a {type(manifest[key]).__name__}, not an object")
+    files = manifest.get("files")
+    if files is not None:
+        if not isinstance(files, dict):
+            raise refuse(f"files is a {type(files).__name__}, not an object")
+        for name, entry in files.items():
+            digest = entry.get("sha256") if isinstance(entry, dict) else None
+            if not isinstance(digest, str) or len(digest) != 64:
+                raise refuse(f"files: {name} has no sha256")
+    try:
+        check_temperature((manifest.get("calibration") or {}).get("temperature"))
+    except ValueError as exc:
+        raise refuse(f"calibration {exc}") from None
 
 
 def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
@@ -411,18 +494,24 @@ def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
     expected = files.get(name, {}).get("sha256") if isinstance(files, dict) else None
     if expected is None:
         raise ModelError(f"{folder / MANIFEST_FILE}: manifest lists no {name}; retrain with: python train.py")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: model file missing (train one with: python train.py)") from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: is a directory, not a model file") from None
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise ModelError(f"{path}: file is damaged or altered (sha256 differs from {MANIFEST_FILE}); "
-                         "retrain with: python train.py")
-    return data
+    # A model being published may still have a file under its staged name (see _publish); it may be
+    # renamed between two reads, so the file's own name is read again last.
+    data = None
+    for candidate in (path, _staged(folder, name, expected), path):
+        try:
+            data = candidate.read_bytes()
+        except FileNotFoundError:
+            continue
+        except IsADirectoryError:
+            raise ModelError(f"{path}: is a directory, not a model file") from None
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if hashlib.sha256(data).hexdigest() == expected:
+            return data
+    if data is None:
+        raise ModelError(f"{path}: model file missing (train one with: python train.py)")
+    raise ModelError(f"{path}: file is damaged or altered (sha256 differs from {MANIFEST_FILE}); "
+                     "retrain with: python train.py")
 
 
 def _check_versions(model_path: Path, manifest: dict[str, Any]) -> None:

@@ -138,7 +138,7 @@ def _write_table(records: Iterable[TaggedRecord], out: TextIO) -> None:
         counts = Counter(r.sentence.label for r in items)
         summary = ", ".join(f"{counts[label]} {label}" for label in (*LABELS, UNCERTAIN) if counts[label] or
                             label != UNCERTAIN)
-        out.write(f"{_where(first)}: {len(items)} sentences ({summary})\n{header}\n")
+        out.write(f"{_where(first)}: {len(items)} sentence{'' if len(items) == 1 else 's'} ({summary})\n{header}\n")
         for record in items:
             s = record.sentence
             text = s.text if len(s.text) <= room else s.text[:room - 1] + "…"

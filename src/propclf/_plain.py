@@ -28,7 +28,7 @@ import numpy as np
 from ._labels import LABELS
 
 __all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "EMBEDDING_FEATURE", "Rows", "PlainScorer", "export_plain",
-           "read_plain"]
+           "read_plain", "check_temperature"]
 
 #: Bumped when the plain layout changes.
 PLAIN_FORMAT = 1
@@ -118,7 +118,6 @@ class _FeatureSet:
     name: str
     analyzer: str
     ngram_range: tuple[int, int]
-    token_pattern: str | None
     sublinear_tf: bool
     terms: list[str]
     idf: Any
@@ -133,7 +132,9 @@ class _FeatureSet:
             raise ValueError(f"unsupported analyzer {self.analyzer!r}")
 
     def _prepare_words(self) -> None:
-        self._pattern = re.compile(self.token_pattern or r"(?u)\b\w\w+\b")
+        from ._model import VECTORIZERS
+
+        self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
         split = [term.split(" ") for term in self.terms]
         tokens = sorted(set(chain.from_iterable(split)))
         self._token_id = dict(zip(tokens, range(1, len(tokens) + 1)))
@@ -279,6 +280,61 @@ class _EmbeddingSet:
 EMBEDDING_FEATURE = "[sentence embedding]"
 
 
+def _checked_specs(specs: Any) -> list[dict[str, Any]]:
+    """The feature sets of a vocab file, refused unless each is one propclf writes (``_model.VECTORIZERS``,
+    or the sentence-embedding block), each name once, in FeatureUnion order."""
+    from ._model import VECTORIZERS
+
+    order = [*VECTORIZERS, "encoder"]
+    if not isinstance(specs, list) or not specs or not all(isinstance(spec, dict) for spec in specs):
+        raise ValueError("features must be a list of feature sets")
+    names = [spec.get("name") for spec in specs]
+    if any(name not in order for name in names) or names != sorted(set(names), key=order.index):
+        raise ValueError(f"feature sets {names!r} are not propclf's (some of {', '.join(order)}, each once, in order)")
+    for spec in specs:
+        name = spec["name"]
+        if name == "encoder":
+            if spec.get("analyzer") != "encoder":
+                raise ValueError(f"feature set {name!r}: analyzer {spec.get('analyzer')!r} is not 'encoder'")
+            continue
+        wanted = VECTORIZERS[name]
+        got = {"analyzer": spec.get("analyzer"), "token_pattern": spec.get("token_pattern"),
+               "ngram_range": tuple(spec["ngram_range"]) if isinstance(spec.get("ngram_range"), list) else
+               spec.get("ngram_range"), "sublinear_tf": spec.get("sublinear_tf")}
+        for key, value in {**{k: wanted[k] for k in ("analyzer", "token_pattern", "ngram_range")},
+                           "sublinear_tf": True}.items():
+            if got[key] != value:
+                raise ValueError(f"feature set {name!r}: {key} {got[key]!r} is not the one propclf writes ({value!r})")
+        terms = spec.get("terms")
+        if not isinstance(terms, list) or not all(isinstance(term, str) and term for term in terms) \
+                or len(set(terms)) != len(terms):
+            raise ValueError(f"feature set {name!r}: terms must be distinct non-empty strings")
+    return specs
+
+
+def _finite(arrays: dict[str, Any], name: str) -> Any:
+    """A weights array as float64, refused if missing, not numbers, or not finite."""
+    if name not in arrays:
+        raise ValueError(f"{WEIGHTS_FILE} has no {name}")
+    array = arrays[name]
+    if array.dtype.kind not in "fiu":
+        raise ValueError(f"{name} holds {array.dtype} values, not numbers")
+    array = np.asarray(array, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds values that are not finite (NaN or infinite)")
+    return array
+
+
+def check_temperature(temperature: Any) -> float | None:
+    """A calibration temperature: None (none fitted) or a positive finite number; else ValueError."""
+    if temperature is None:
+        return None
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature {temperature!r} is not a positive finite number")
+    return float(temperature)
+
+
 def _joined(parts: list[Any], dtype: Any) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
@@ -288,21 +344,23 @@ class PlainScorer:
 
     def __init__(self, settings: dict[str, Any], arrays: dict[str, Any]) -> None:
         self._source = (settings, arrays)
+        specs = _checked_specs(settings.get("features"))
         self.feature_sets: list[Any] = [
             _EmbeddingSet(spec["name"], spec["encoder"], spec["weight"]) if spec["analyzer"] == "encoder" else
             _FeatureSet(name=spec["name"], analyzer=spec["analyzer"], ngram_range=tuple(spec["ngram_range"]),
-                        token_pattern=spec.get("token_pattern"), sublinear_tf=bool(spec["sublinear_tf"]),
-                        terms=list(spec["terms"]), idf=np.asarray(arrays[f"idf_{spec['name']}"], dtype=np.float64))
-            for spec in settings["features"]
+                        sublinear_tf=True, terms=spec["terms"], idf=_finite(arrays, f"idf_{spec['name']}"))
+            for spec in specs
         ]
-        self.coef = np.asarray(arrays["coef"], dtype=np.float64)
-        self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
+        self.coef = _finite(arrays, "coef")
+        self.intercept = _finite(arrays, "intercept")
         width = sum(f.width for f in self.feature_sets)
         if self.coef.shape != (len(LABELS), width) or self.intercept.shape != (len(LABELS),):
             raise ValueError(f"weights of shape {self.coef.shape} do not fit {width} features and {len(LABELS)} labels")
         for feature_set in self.feature_sets:
             if feature_set.analyzer != "encoder" and feature_set.idf.shape != (feature_set.width,):
                 raise ValueError(f"idf of {feature_set.name!r} does not fit its {feature_set.width} terms")
+            if feature_set.analyzer != "encoder" and feature_set.width and not (feature_set.idf > 0).all():
+                raise ValueError(f"idf_{feature_set.name} holds a value that is not positive")
         # Per feature set and label, its coefficients as one contiguous array (gathers are faster).
         edges = np.cumsum([0] + [f.width for f in self.feature_sets])
         self._weights = [[np.ascontiguousarray(row[a:b]) for row in self.coef] for a, b in zip(edges[:-1], edges[1:])]
@@ -371,6 +429,7 @@ def export_plain(pipeline: Any, temperature: float | None) -> dict[str, bytes]:
             arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
     arrays["coef"] = np.asarray(classifier.coef_, dtype=np.float64)[order]
     arrays["intercept"] = np.asarray(classifier.intercept_, dtype=np.float64)[order]
+    _checked_specs(specs)  # a block the loader would refuse is not written
     settings = {"format": PLAIN_FORMAT, "labels": list(LABELS), "temperature": temperature, "features": specs}
     vocab = json.dumps(settings, ensure_ascii=False, indent=0).encode("utf-8")
     return {VOCAB_FILE: vocab, WEIGHTS_FILE: _npz_bytes(arrays)}
@@ -400,6 +459,7 @@ def read_plain(vocab: bytes, weights: bytes) -> tuple[PlainScorer, float | None]
                          f"is not {PLAIN_FORMAT}")
     if settings.get("labels") != list(LABELS):
         raise ValueError(f"labels {settings.get('labels')!r} are not {list(LABELS)}")
+    temperature = check_temperature(settings.get("temperature"))
     with np.load(io.BytesIO(weights), allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
-    return PlainScorer(settings, arrays), settings.get("temperature")
+    return PlainScorer(settings, arrays), temperature

@@ -130,9 +130,35 @@ def _split_task(train_texts: list[str], train_labels: list[str], test_sets: list
 
 
 def _run_task(kind: str, k: int, train_texts: list[str], train_labels: list[str], test_sets: list[list[str]],
-              candidates: list[dict[str, Any]], seed: int,
-              embedded: tuple[Any, list[Any]] | None) -> tuple[str, int, list[list[Any]]]:
+              candidates: list[dict[str, Any]], seed: int, embedded: tuple[Any, list[Any]] | None,
+              parent: int | None = None) -> tuple[str, int, list[list[Any]]]:
+    if parent is not None:
+        _end_with(parent)
     return kind, k, _split_task(train_texts, train_labels, test_sets, candidates, seed, embedded)
+
+
+_watching: set[int] = set()
+
+
+def _end_with(parent: int) -> None:
+    """In a search worker: exit as soon as the training process ``parent`` is gone, however it ended.
+
+    A worker finishes its split (minutes) before it notices otherwise, and a SIGKILLed parent cannot
+    stop it. A thread checks once a second; scikit-learn's fits let it run between their steps.
+    """
+    import threading
+    import time
+
+    if parent == os.getpid() or parent in _watching:
+        return  # run in the training process itself (n_jobs=1), or already watched
+    _watching.add(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="propclf-parent-watch", daemon=True).start()
 
 
 def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: int, n_jobs: int | None,
@@ -163,7 +189,7 @@ def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: i
 
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_run_task)(kind, k, [texts[i] for i in train], [labels[i] for i in train], tests, candidates, seed,
-                           embedded(train, tests))
+                           embedded(train, tests), os.getpid())
         for kind, k, train, tests in tasks)
     for done, (kind, k, results) in enumerate(jobs, 1):
         for c, probabilities in enumerate(results):

@@ -222,7 +222,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     model = get_model(model_path, trust=trust_pickle)
     # The CSV header needs every table's columns first; they come from the reader of its rows.
     columns, opened = read_table_heads(sources, options, _warn)
-    bar = _progress_bar(sources, progress)
+    bar = _progress_bar(sources, progress, to_terminal=not output and sys.stdout.isatty())
     with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
         records = tag_sources(sources, model, options, explain=explain or output_format == "html",
                               min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs,
@@ -285,10 +285,18 @@ class _NoBar:
         return None
 
 
-def _progress_bar(sources: list, wanted: bool | None):  # noqa: ANN202 - click's bar type is private
-    show = sys.stderr.isatty() if wanted is None else wanted
+#: Inputs smaller than this (in bytes) are tagged in about a second: no bar by default.
+BAR_MIN_BYTES = 1_000_000
+
+
+def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # noqa: ANN202 - click's type is private
+    """A bar on standard error, by default only on a terminal, for a long input, and when the output does
+    not stream to that same terminal (where it shows the progress itself, and a bar would be glued to it)."""
     sizes = [source.size() for source in sources]
-    if not show or None in sizes:
+    if None in sizes:
+        return _NoBar()
+    show = sys.stderr.isatty() and not to_terminal and sum(sizes) >= BAR_MIN_BYTES if wanted is None else wanted
+    if not show:
         return _NoBar()
     return click.progressbar(length=max(1, sum(sizes)), label="Tagging", file=sys.stderr)
 
@@ -372,19 +380,19 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
     annotator = annotator or default_annotator()
     into = into or str(Path(corpus) / f"label-{annotator}.csv")
     model = get_model(model_path, trust=trust_pickle)
-    session = LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
-                           order=order, retrain_every=retrain_every)
-    if export_queue:
-        written = session.export_queue(export_queue, count)
-        click.echo(f"Wrote {written} sentence(s) to {export_queue}: fill in the 'label' column, then "
-                   f"propclf label --import {export_queue} {' '.join(documents)}")
-        return
-    if import_path:
-        result = session.import_reviewed(import_path)
-        click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
-                   f"labeled, {result['blank']} left blank.")
-        return
-    _label_loop(session, context, sys.stdin.isatty())
+    with LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
+                      order=order, retrain_every=retrain_every) as session:
+        if export_queue:
+            written = session.export_queue(export_queue, count)
+            click.echo(f"Wrote {written} sentence(s) to {export_queue}: fill in the 'label' column, then "
+                       f"propclf label --import {export_queue} {' '.join(documents)}")
+            return
+        if import_path:
+            result = session.import_reviewed(import_path)
+            click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
+                       f"labeled, {result['blank']} left blank.")
+            return
+        _label_loop(session, context, sys.stdin.isatty())
 
 
 def _label_loop(session, context: bool, interactive: bool) -> None:  # noqa: ANN001 - a LabelSession
