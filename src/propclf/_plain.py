@@ -162,6 +162,14 @@ class _FeatureSet:
     def counts(self, lowered: list[str]) -> Any:
         """Term counts, one CSR row per (lower-cased) text, columns sorted."""
         width = len(self.terms)
+        rows, columns, counts = self._grouped(lowered)
+        indptr = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(lowered)), out=indptr[1:])
+        return Rows(counts.astype(np.float64), columns.astype(np.int64), indptr, (len(lowered), width))
+
+    def _grouped(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """(text, column, count) of every distinct term of every text, by text then column."""
+        width = len(self.terms)
         # Each hit as one integer, text * width + column: one sort groups the hits of a text by column.
         dtype = np.int32 if len(lowered) * max(width, 1) < 2 ** 31 else np.int64
         hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
@@ -170,11 +178,35 @@ class _FeatureSet:
         first = np.ones(len(hits), dtype=bool)
         np.not_equal(hits[1:], hits[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        counts = np.diff(np.append(starts, len(hits))).astype(np.float64)
+        counts = np.diff(np.append(starts, len(hits)))
         rows, columns = np.divmod(hits[starts], width) if width else (hits[starts], hits[starts])
-        indptr = np.zeros(len(lowered) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(lowered)), out=indptr[1:])
-        return Rows(counts, columns.astype(np.int64), indptr, (len(lowered), width))
+        return rows, columns, counts
+
+    def prepare_scores(self, weights: list[Any]) -> None:
+        """Per column: idf, then idf x each label's coefficient, side by side: one gather per term hit."""
+        self._table = np.ascontiguousarray(np.column_stack([self.idf, *(self.idf * w for w in weights)]))
+
+    def score(self, lowered: list[str]) -> Any:
+        """This set's share of the linear scores (texts x labels), straight from the term counts.
+
+        The same as ``scores(transform(...))``: a row's unit-length scaling is applied to its sums,
+        not to each of its terms.
+        """
+        rows, columns, counts = self._grouped(lowered)
+        total = np.zeros((len(lowered), self._table.shape[1] - 1))
+        if not len(rows):
+            return total
+        tf = np.log(counts) + 1.0 if self.sublinear_tf else counts.astype(np.float64)
+        gathered = np.take(self._table, columns, axis=0)  # a row gather: several times faster than [columns]
+        gathered *= tf[:, None]
+        np.square(gathered[:, 0], out=gathered[:, 0])
+        # Rows come sorted by text: one reduceat sums each text's squares and scores at once.
+        first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+        sums = np.add.reduceat(gathered, first, axis=0)
+        norms = np.sqrt(sums[:, 0])
+        norms[norms == 0] = 1
+        total[rows[first]] = sums[:, 1:] / norms[:, None]
+        return total
 
     def _char_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
         # scikit-learn's char_wb: every word (split on white space) padded with one space each side,
@@ -242,13 +274,6 @@ class _FeatureSet:
         matrix.data /= norms[row]
         return matrix
 
-    @staticmethod
-    def scores(matrix: Rows, weights: list[Any]) -> Any:
-        """matrix . weights for this set's coefficients, one contiguous array per label: (texts x labels)."""
-        row = matrix.row_ids()
-        return np.stack([np.bincount(row, weights=matrix.data * label_weights[matrix.indices],
-                                     minlength=matrix.shape[0]) for label_weights in weights], axis=1)
-
 
 class _EmbeddingSet:
     """The sentence-embedding block of an encoder model: ``weight`` x the pinned encoder's embedding.
@@ -306,6 +331,9 @@ class PlainScorer:
         # Per feature set and label, its coefficients as one contiguous array (gathers are faster).
         edges = np.cumsum([0] + [f.width for f in self.feature_sets])
         self._weights = [[np.ascontiguousarray(row[a:b]) for row in self.coef] for a, b in zip(edges[:-1], edges[1:])]
+        for feature_set, weights in zip(self.feature_sets, self._weights):
+            if feature_set.analyzer != "encoder":
+                feature_set.prepare_scores(weights)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled (to worker processes) as its plain data; the look-up tables are rebuilt on arrival.
@@ -332,7 +360,7 @@ class PlainScorer:
             if feature_set.analyzer == "encoder":
                 total += feature_set.dense(texts) @ np.stack(weights).T
             else:
-                total += feature_set.scores(feature_set.transform(lowered), weights)
+                total += feature_set.score(lowered)
         return total
 
     def feature_names(self) -> list[str]:
