@@ -103,6 +103,7 @@ class _CharTrie:
             self.column[depth][full_node[ends]] = ends
         self.width = width
         self.flat_step = [None if table is None else table.ravel() for table in self.step]
+        self.kernel_tables: Any = None  # the tables as the compiled kernel takes them, made on first use
 
     def codes(self, text: str) -> tuple[Any, Any]:
         """The code points of ``text``, and each as its code here (0: a character no term contains)."""
@@ -192,6 +193,10 @@ class _FeatureSet:
         The same as ``scores(transform(...))``: a row's unit-length scaling is applied to its sums,
         not to each of its terms.
         """
+        if self.analyzer == "char_wb":
+            compiled = self._char_score(lowered)
+            if compiled is not None:
+                return compiled
         rows, columns, counts = self._grouped(lowered)
         total = np.zeros((len(lowered), self._table.shape[1] - 1))
         if not len(rows):
@@ -208,21 +213,30 @@ class _FeatureSet:
         total[rows[first]] = sums[:, 1:] / norms[:, None]
         return total
 
-    def _char_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
-        # scikit-learn's char_wb: every word (split on white space) padded with one space each side,
-        # then every window of n characters inside one padded word. The words of all texts are laid
-        # end to end; a double space can only be the seam between two padded words.
+    def _char_stream(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """The texts as one array of character codes, the room left in each padded word, and where each text starts.
+
+        scikit-learn's char_wb: every word (split on white space) padded with one space each side,
+        then every window of n characters inside one padded word. The words of all texts are laid
+        end to end; a double space can only be the seam between two padded words.
+        """
         padded = [" " + "  ".join(words) + " " if words else "" for words in map(str.split, lowered)]
-        stream = "".join(padded)
-        points, codes = self._trie.codes(stream)
+        points, codes = self._trie.codes("".join(padded))
+        size = len(codes)
+        starts = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, padded), dtype=np.int64, count=len(padded)), out=starts[1:])
+        seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
+        word_starts = np.concatenate(([0], seam))
+        ends = np.append(word_starts[1:], size)
+        room = np.repeat(ends, ends - word_starts) - np.arange(size)  # characters left in the padded word
+        return codes, room, starts
+
+    def _char_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
+        codes, room, starts = self._char_stream(lowered)
         size = len(codes)
         if not size:
             return np.zeros(0, dtype=dtype)
-        document = np.repeat(np.arange(len(lowered)), [len(p) for p in padded])
-        seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
-        starts = np.concatenate(([0], seam))
-        ends = np.append(starts[1:], size)
-        room = np.repeat(ends, ends - starts) - np.arange(size)  # characters left in the padded word
+        document = np.repeat(np.arange(len(lowered)), np.diff(starts))
         base = document * width  # a hit is text * width + column
         low, high = self.ngram_range
         hits = []
@@ -235,6 +249,23 @@ class _FeatureSet:
                 hit = (column >= 0) & (room[:len(node)] >= n)
                 hits.append((base[:len(node)][hit] + column[hit]).astype(dtype))
         return _joined(hits, dtype)
+
+    def _char_score(self, lowered: list[str]) -> Any:
+        """``score`` of a character set with the compiled kernel, for a large batch; None without it."""
+        from ._kernels import char_kernel
+
+        kernel = char_kernel(sum(map(len, lowered)))
+        if kernel is None:
+            return None
+        codes, room, starts = self._char_stream(lowered)
+        trie, (low, high) = self._trie, self.ngram_range
+        if trie.kernel_tables is None:  # tuples of one type: unused depths hold empty arrays
+            empty_step, empty_column = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+            trie.kernel_tables = (tuple(empty_step if t is None else t for t in trie.flat_step),
+                                  tuple(empty_column if c is None else c for c in trie.column))
+        steps, columns = trie.kernel_tables
+        return kernel(codes, room, starts, steps, columns, trie.width, low, min(high, trie.max_n), self._table,
+                      self.sublinear_tf)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
         findall, get = self._pattern.findall, self._token_id.get
