@@ -113,8 +113,10 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
     jobs = jobs or _cores()
     first = next(tasks, None)
     second = next(tasks, None) if jobs > 1 else None
-    if second is None:  # a single task (or one job): no processes to start
-        for task in chain([first], tasks) if first else ():
+    if second is not None and not os.environ.get("PROPCLF_EXACT_JOBS"):
+        jobs = _worker_count(jobs, _idle_cores())  # enough text for workers: one per idle core, at most ``jobs``
+    if second is None or jobs == 1:  # a single task, or one job: no processes to start
+        for task in chain([t for t in (first, second) if t is not None], tasks):
             yield task, label_chunks([chunk for _, chunk in task], model, *settings)
         return
     import multiprocessing
@@ -125,7 +127,8 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
                              initargs=(model, settings, os.getpid())) as pool:
         try:
             for task in chain((first, second), tasks):
-                with _sigint_held():  # workers are spawned in here: they start with Ctrl-C held back
+                # Workers are spawned in here: they start with Ctrl-C held back, one thread per numerical library.
+                with _sigint_held(), _one_thread_each():
                     future = pool.submit(_work, [chunk for _, chunk in task])
                 pending.append((task, future))
                 if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
@@ -167,6 +170,52 @@ def _sigint_held() -> Iterator[None]:
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+#: How long the idle cores are watched before workers are started.
+IDLE_SAMPLE_SECONDS = 0.1
+
+
+def _idle_cores() -> float | None:
+    """How many cores the machine left idle over a short look (Linux's /proc/stat); None where it cannot tell."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as handle:
+            values = [int(value) for value in handle.readline().split()[1:9]]
+        return values[3] + values[4], sum(values)  # idle and waiting for I/O, of all time spent
+
+    try:
+        idle_before, total_before = sample()
+        time.sleep(IDLE_SAMPLE_SECONDS)
+        idle_after, total_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total_after <= total_before:
+        return None
+    return (idle_after - idle_before) / (total_after - total_before) * (os.cpu_count() or 1)
+
+
+def _worker_count(jobs: int, idle: float | None) -> int:
+    """At most ``jobs`` workers, one per idle core: a worker on a busy core only slows the others (and the
+    parent, which reads and writes) down, so one job in this process is then faster."""
+    if idle is None:
+        return jobs
+    return max(1, min(jobs, int(idle + 0.5)))
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """Processes started in this block run their numerical libraries on one thread each (unless the user
+    said otherwise): the workers already share out the cores."""
+    added = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    os.environ.update(dict.fromkeys(added, "1"))
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 _worker: dict[str, Any] = {}
