@@ -135,16 +135,16 @@ class _FeatureSet:
 
     def _prepare_words(self) -> None:
         self._pattern = re.compile(self.token_pattern or r"(?u)\b\w\w+\b")
-        split = [term.split(" ") for term in self.terms]
-        tokens = sorted(set(chain.from_iterable(split)))
+        # The terms' tokens end to end (one split of the joined terms is the per-term splits laid end to end).
+        flat = " ".join(self.terms).split(" ")
+        tokens = sorted(set(flat))
         self._token_id = dict(zip(tokens, range(1, len(tokens) + 1)))
         self._base = len(tokens) + 1
         low, high = self.ngram_range
         if self._base ** high >= 2 ** 62:
             raise ValueError(f"word n-grams up to {high} over {len(tokens)} tokens do not fit 64-bit keys")
-        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        ids = np.fromiter(map(self._token_id.__getitem__, chain.from_iterable(split)), dtype=np.int64,
-                          count=int(lengths.sum()))
+        lengths = np.fromiter(map(str.count, self.terms, repeat(" ")), dtype=np.int64, count=len(self.terms)) + 1
+        ids = np.fromiter(map(self._token_id.__getitem__, flat), dtype=np.int64, count=len(flat))
         first = np.cumsum(lengths) - lengths
         # Single tokens: a token id's column, or -1. Longer n-grams, per length: their keys (token ids
         # as digits in base ``_base``), sorted, and their columns.
