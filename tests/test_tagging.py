@@ -332,6 +332,27 @@ def test_busy_cores_mean_fewer_workers(monkeypatch):
     assert [(r.source, r.sentence) for r in tag_files(inputs, jobs=2)] == one
 
 
+def test_workers_read_a_plain_model_from_its_folder(model_dir: Path):
+    """A plain model travels to workers as its folder and file hashes, not as pickled data; a model whose
+    files changed since is refused."""
+    import pickle
+
+    import propclf._tagging as tagging
+    from propclf import ModelError, load_model
+
+    model = load_model(model_dir)
+    shipped = tagging._shipped(model)
+    assert shipped == (str(model_dir), model.manifest["files"]) and len(pickle.dumps(shipped)) < 10_000
+    received = tagging._received(pickle.loads(pickle.dumps(shipped)))
+    texts = ["Long live the great leader!", "The regime lied."]
+    assert received.predict_proba(texts) == model.predict_proba(texts)
+    pipeline_model = load_model(model_dir, trust=True)
+    assert tagging._shipped(pipeline_model) is pipeline_model
+    changed = (str(model_dir), {**model.manifest["files"], "propclf.weights.npz": {"sha256": "0" * 64}})
+    with pytest.raises(ModelError, match="changed"):
+        tagging._received(changed)
+
+
 def test_idle_cores_are_measured():
     import propclf._tagging as tagging
 

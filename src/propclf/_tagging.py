@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
+from ._errors import ModelError, PropclfError
 from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, read_units
 from ._labels import LABELS
 from ._model import Model
@@ -124,7 +125,7 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
 
     pending: deque[tuple[list[tuple[TextUnit, _Chunk]], Any]] = deque()
     with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
-                             initargs=(model, settings, os.getpid())) as pool:
+                             initargs=(_shipped(model), settings, os.getpid())) as pool:
         try:
             for task in chain((first, second), tasks):
                 # Workers are spawned in here: they start with Ctrl-C held back, one thread per numerical library.
@@ -221,13 +222,41 @@ def _one_thread_each() -> Iterator[None]:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(model: Model, settings: tuple[bool, float | None], parent: int) -> None:
+def _shipped(model: Model) -> Model | tuple[str, dict[str, Any]]:
+    """What a worker gets of the model: a plain model's folder and file hashes, which each worker reads
+    itself (pickling the model's data to every worker cost the parent more than a worker's whole start);
+    any other model (a pipeline, one made in memory) as itself."""
+    from ._plain import PlainScorer
+
+    files = model.manifest.get("files")
+    if model.pipeline is None and isinstance(model.scorer, PlainScorer) and model.path is not None and files:
+        return str(model.path.parent), files
+    return model
+
+
+def _received(model: Model | tuple[str, dict[str, Any]]) -> Model:
+    if isinstance(model, Model):
+        return model
+    from ._model import load_model
+
+    folder, files = model
+    loaded = load_model(folder)
+    if loaded.manifest.get("files") != files:
+        raise ModelError(f"{folder}: the model changed while it was being used; run again")
+    return loaded
+
+
+def _start_worker(model: Model | tuple[str, dict[str, Any]], settings: tuple[bool, float | None],
+                  parent: int) -> None:
     # Ctrl-C is for the parent, which stops the run and says so once; a worker's traceback would be noise.
     # A Ctrl-C held back since the spawn is discarded here, as the signal becomes ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _worker.update(model=model, settings=settings)
+    try:
+        _worker.update(model=_received(model), settings=settings)
+    except PropclfError as exc:  # raised with the first task, so that the parent shows it as one line
+        _worker.update(error=exc)
     # A worker whose parent was killed would wait forever to send its result back: leave instead.
     # The parent's pid comes from the parent: if it is already gone, os.getppid() is someone else's.
     threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
@@ -240,6 +269,8 @@ def _exit_without(parent: int) -> None:
 
 
 def _work(chunks: list[_Chunk]) -> list[list[tuple]]:
+    if "error" in _worker:
+        raise _worker["error"]
     # Plain tuples travel back: pickling them costs a quarter of pickling the dataclasses.
     return [[(s.index, s.start, s.end, s.text, s.label, tuple(s.probabilities.values()), s.fragments, s.explanation)
              for s in sentences] for sentences in label_chunks(chunks, _worker["model"], *_worker["settings"])]
