@@ -69,7 +69,9 @@ def tag_files(
             if unit is not current:
                 current, index = unit, 0
             for sentence in sentences:
-                yield TaggedRecord(unit.source, _renumbered(sentence, index), unit.row, unit.id, unit.fields)
+                # A worker's plain row becomes a sentence here, numbered in its unit at once.
+                tagged = _sentence(sentence, index) if type(sentence) is tuple else _renumbered(sentence, index)
+                yield TaggedRecord(unit.source, tagged, unit.row, unit.id, unit.fields)
                 index += 1
             counted(len(chunk.text))
 
@@ -109,8 +111,9 @@ def _tasks(sources: list[Source], options: ReadOptions,
 
 
 def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings: tuple[bool, float | None],
-         jobs: int | None) -> Iterator[tuple[list[tuple[TextUnit, _Chunk]], list[list[TaggedSentence]]]]:
-    """Label every task, in order: here, or in ``jobs`` worker processes (only the chunks travel)."""
+         jobs: int | None) -> Iterator[tuple[list[tuple[TextUnit, _Chunk]], list[list[TaggedSentence | tuple]]]]:
+    """Label every task, in order: here, or in ``jobs`` worker processes (only the chunks travel there, and
+    plain rows back)."""
     jobs = jobs or _cores()
     first = next(tasks, None)
     second = next(tasks, None) if jobs > 1 else None
@@ -134,10 +137,10 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
                 pending.append((task, future))
                 if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
                     done, future = pending.popleft()
-                    yield done, _sentences(future.result())
+                    yield done, future.result()
             while pending:
                 done, future = pending.popleft()
-                yield done, _sentences(future.result())
+                yield done, future.result()
         except BaseException:  # Ctrl-C, an error, or the consumer stopped: drop the queued tasks
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -276,9 +279,9 @@ def _work(chunks: list[_Chunk]) -> list[list[tuple]]:
              for s in sentences] for sentences in label_chunks(chunks, _worker["model"], *_worker["settings"])]
 
 
-def _sentences(rows: list[list[tuple]]) -> list[list[TaggedSentence]]:
-    return [[TaggedSentence(index, start, end, text, label, dict(zip(LABELS, probabilities)), fragments, explanation)
-             for index, start, end, text, label, probabilities, fragments, explanation in chunk] for chunk in rows]
+def _sentence(row: tuple, index: int) -> TaggedSentence:
+    _, start, end, text, label, probabilities, fragments, explanation = row
+    return TaggedSentence(index, start, end, text, label, dict(zip(LABELS, probabilities)), fragments, explanation)
 
 
 def label_chunks(chunks: list[_Chunk], model: Model, explain: bool,
