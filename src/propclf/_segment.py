@@ -295,14 +295,17 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         cuts.extend(_title_lines(text, start, end))
     result: list[tuple[int, int]] = []
     position = start
+    cuts.append(end)
     for cut in sorted(set(cuts)):
-        piece = _trim(text, position, cut)
-        if piece[0] < piece[1]:
-            result.append(piece)
+        # _trim, inline: this loop runs once per sentence.
+        piece_start, piece_end = position, cut
+        while piece_start < piece_end and text[piece_start].isspace():
+            piece_start += 1
+        while piece_end > piece_start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        if piece_start < piece_end:
+            result.append((piece_start, piece_end))
         position = cut
-    piece = _trim(text, position, end)
-    if piece[0] < piece[1]:
-        result.append(piece)
     return result
 
 
