@@ -1,7 +1,7 @@
 """The benchmark suite: speed, start-up, memory, training and the fastText peer, each beside its baseline.
 
     pip install -e '.[bench]' && python benchmarks/run.py [--quick] [--ptc-dir ../shared/ptc]
-        [--megabytes 100] [--naive-megabytes 10] [--runs 3] [--skip fasttext,dask,train,encoder]
+        [--megabytes 100] [--naive-megabytes 10] [--runs 3] [--skip fasttext,fasttext-speed,dask,train,encoder]
         [--torch-python PATH]
 
 Every figure is measured in the same run as its baseline, in child processes, as the median of
@@ -139,6 +139,46 @@ def throughput(corpus: Path, naive_corpus: Path, runs: int, cores: int) -> dict[
     return results
 
 
+# One core kept busy by another process, while propclf runs beside it.
+BUSY = "while True: pass"
+# The segmenter alone on one core: CPU seconds of segmenting the whole file (reading not counted).
+SEGMENT = """
+import sys, time
+from propclf import segment
+text = open(sys.argv[1], encoding="utf-8").read()
+start = time.process_time()
+segment(text)
+print(time.process_time() - start)
+"""
+
+
+def targets(corpus: Path, runs: int, cores: int, ptc_dir: Path, fasttext: bool) -> dict[str, Any]:
+    """The figures the speed targets are stated in that the other sections do not measure: the segmenter
+    alone, both job counts with one core kept busy, and fastText's predict on the same PTC sentences."""
+    size = corpus.stat().st_size / 1e6
+    seconds = sorted(float(subprocess.run(_python(SEGMENT, str(corpus)), cwd=ROOT, capture_output=True, text=True,
+                                          check=True).stdout) for _ in range(runs))[runs // 2]
+    results: dict[str, Any] = {"segmenter_mb_s": size / seconds}
+    busy = subprocess.Popen(_python(BUSY))
+    try:
+        for jobs in sorted({1, cores}):
+            run = median([sys.executable, "-m", "propclf", "predict", "--jobs", str(jobs), "--format", "csv",
+                          "-o", os.devnull, str(corpus)], runs)
+            results[f"busy_jobs{jobs}_mb_s"] = size / run["seconds"]
+    finally:
+        busy.kill()
+        busy.wait()
+    if fasttext:
+        peer = _peer("fasttext_peer")
+        try:
+            import fasttext as _  # noqa: F401
+        except ImportError:
+            return results
+        corpus_rows = peer._import_propclf().load_corpus(str(ROOT / "data" / "labeled"))
+        results["fasttext"] = peer.speed(corpus_rows, ptc_dir, size, runs)["python_predict"]
+    return results
+
+
 def cold_start(folder: Path, runs: int) -> dict[str, Any]:
     one = folder / "one.txt"
     one.write_text("Long live the great leader!\n", encoding="utf-8")
@@ -194,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-megabytes", type=float, default=10.0,
                         help="size of the corpus the naive pipeline tags (it is slow; its rate is what counts)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: fasttext, dask, train, encoder")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated parts to skip: fasttext (section 5), fasttext-speed (its speed in "
+                             "section 8), dask, train, encoder")
     parser.add_argument("--torch-python", help="a Python with sentence-transformers and PyTorch: the encoder "
                                                "section compares propclf's NumPy encoder with it")
     parser.add_argument("--quick", action="store_true", help="tiny inputs, one run, no RESULTS.md (for CI)")
@@ -208,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(name)
         print("throughput...", flush=True)
         results["throughput"] = throughput(build(text, megabytes, folder), build(text, naive_mb, folder), runs, cores)
+        print("targets...", flush=True)
+        results["targets"] = targets(build(text, megabytes, folder), runs, cores, args.ptc_dir,
+                                     "fasttext-speed" not in skip)
         print("cold start...", flush=True)
         results["cold_start"] = cold_start(folder, max(runs, 5) if not args.quick else 1)
         print("memory...", flush=True)
@@ -310,7 +355,34 @@ def format_results(r: dict[str, Any], command: str) -> str:
     if r.get("encoder"):
         lines += ["", "## 7. The encoder model (`models/encoder`) beside the default model", "",
                   _peer("encoder").markdown(r["encoder"])]
+    if r.get("targets"):
+        lines += ["", "## 8. The speed targets, each measured in this run", "", _target_lines(r, cores)]
     return "\n".join(lines) + "\n"
+
+
+def _target_lines(r: dict[str, Any], cores: int) -> str:
+    t, g, c = r["throughput"], r["targets"], r["cold_start"]
+    one, many = t["propclf_jobs1_mb_s"], t[f"propclf_jobs{cores}_mb_s"]
+    busy_one, busy_many = g["busy_jobs1_mb_s"], g[f"busy_jobs{cores}_mb_s"]
+    extra = c["propclf_predict_s"] - c["python_pass_s"]
+    rows = [("`--jobs 1` end to end", ">= 4 MB/s", f"{one:.2f} MB/s", one >= 4)]
+    if g.get("fasttext"):
+        fast = g["fasttext"]["mb_per_second"]
+        rows.append(("`--jobs 1` end to end / fastText (words, bigrams, characters 2-5; Python, one thread, the same "
+                     f"PTC sentences pre-split: {fast:.2f} MB/s)", ">= 2.5x", f"{one / fast:.2f}x", one / fast >= 2.5))
+    rows += [
+        (f"`--jobs {cores}` / `--jobs 1`", ">= 1.7x", f"{many / one:.2f}x", many / one >= 1.7),
+        (f"`--jobs {cores}` / `--jobs 1`, one core kept busy by another process "
+         f"({busy_many:.2f} / {busy_one:.2f} MB/s)", ">= 1.0x", f"{busy_many / busy_one:.2f}x",
+         busy_many / busy_one >= 1),
+        ("segmenter alone, one core (CPU time)", ">= 25 MB/s", f"{g['segmenter_mb_s']:.1f} MB/s",
+         g["segmenter_mb_s"] >= 25),
+        ("cold start, `propclf predict` on one sentence, beyond `python -c pass`", "<= 0.15 s", f"{extra:.3f} s",
+         extra <= 0.15),
+    ]
+    lines = ["| target | wanted | measured | met |", "|---|---:|---:|---|"]
+    lines += [f"| {what} | {wanted} | {measured} | {'yes' if met else 'no'} |" for what, wanted, measured, met in rows]
+    return "\n".join(lines)
 
 
 def _fasttext_lines(f: dict[str, Any]) -> str:

@@ -213,3 +213,22 @@ def test_predict_imports_no_heavy_library(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, check=True)
     assert ",slogan," in done.stdout
     assert done.stderr.strip() == "[]"
+
+
+def test_predict_leaves_the_dask_engine_and_the_evaluation_unimported(tmp_path: Path):
+    """Start-up: the CLI imports the Dask engine and the evaluation code only for the commands that use them."""
+    import subprocess
+    import sys
+
+    one = tmp_path / "one.txt"
+    one.write_text("Long live the great leader!\n", encoding="utf-8")
+    code = ("import sys; from propclf.cli import main; main(['predict', '--format', 'csv', sys.argv[1]]); "
+            "print(sorted({'propclf._dask', 'propclf._evaluation', 'propclf._train'} & set(sys.modules)), "
+            "file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, check=True)
+    assert ",slogan," in done.stdout
+    assert done.stderr.strip() == "[]"
+    # The lazy names still resolve.
+    import propclf
+
+    assert propclf.tag_with_dask.__module__ == "propclf._dask" and propclf.DaskResult.__name__ == "DaskResult"

@@ -297,6 +297,7 @@ def test_jobs_give_the_same_records_in_the_same_order(tmp_path: Path, monkeypatc
     import propclf._tagging as tagging
 
     monkeypatch.setattr(tagging, "TASK_CHARS", 3000)
+    monkeypatch.setattr(tagging, "_idle_cores", lambda: 2.0)  # workers even on a busy machine
     table = tmp_path / "rows.csv"
     table.write_text("id,text\n1,Long live the Party! It was a cynical film.\n2,\n3,The train left at noon.\n",
                      encoding="utf-8")
@@ -308,6 +309,70 @@ def test_jobs_give_the_same_records_in_the_same_order(tmp_path: Path, monkeypatc
     one = records(1)
     assert len(one) > 300 and len({source for source, *_ in one}) == len(inputs)
     assert records(2) == one
+
+
+def test_busy_cores_mean_fewer_workers(monkeypatch):
+    """Workers are started only for cores that other work leaves idle: more would be slower than one job."""
+    import concurrent.futures
+
+    import propclf._tagging as tagging
+
+    assert tagging._worker_count(2, 2.0) == 2 and tagging._worker_count(4, 2.6) == 3
+    assert tagging._worker_count(2, 1.0) == 1 and tagging._worker_count(2, 0.2) == 1
+    assert tagging._worker_count(2, None) == 2 and tagging._worker_count(1, 8.0) == 1
+    monkeypatch.setattr(tagging, "TASK_CHARS", 3000)
+    inputs = sorted(str(p) for p in RAW.glob("*.txt"))
+    one = [(r.source, r.sentence) for r in tag_files(inputs, jobs=1)]
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started with one idle core")
+
+    monkeypatch.setattr(tagging, "_idle_cores", lambda: 1.0)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    assert [(r.source, r.sentence) for r in tag_files(inputs, jobs=2)] == one
+
+
+def test_workers_read_a_plain_model_from_its_folder(model_dir: Path):
+    """A plain model travels to workers as its folder and file hashes, not as pickled data; a model whose
+    files changed since is refused."""
+    import pickle
+
+    import propclf._tagging as tagging
+    from propclf import ModelError, load_model
+
+    model = load_model(model_dir)
+    shipped = tagging._shipped(model)
+    assert shipped == (str(model_dir), model.manifest["files"]) and len(pickle.dumps(shipped)) < 10_000
+    received = tagging._received(pickle.loads(pickle.dumps(shipped)))
+    texts = ["Long live the great leader!", "The regime lied."]
+    assert received.predict_proba(texts) == model.predict_proba(texts)
+    pipeline_model = load_model(model_dir, trust=True)
+    assert tagging._shipped(pipeline_model) is pipeline_model
+    changed = (str(model_dir), {**model.manifest["files"], "propclf.weights.npz": {"sha256": "0" * 64}})
+    with pytest.raises(ModelError, match="changed"):
+        tagging._received(changed)
+
+
+def test_idle_cores_are_measured():
+    import propclf._tagging as tagging
+
+    idle = tagging._idle_cores()
+    assert idle is None or 0 <= idle <= (__import__("os").cpu_count() or 1) + 0.01
+
+
+def test_workers_start_with_one_thread_per_numerical_library(monkeypatch):
+    """BLAS and OpenMP pools in every worker would oversubscribe the cores the workers already share."""
+    import os
+
+    import propclf._tagging as tagging
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting is kept
+    with tagging._one_thread_each():
+        assert os.environ["OPENBLAS_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "1"
+        assert os.environ["OMP_NUM_THREADS"] == "3"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["OMP_NUM_THREADS"] == "3"
 
 
 def test_output_under_a_file_is_one_line(tmp_path: Path, capsys, monkeypatch):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._dask import DaskResult, tag_with_dask
 from ._errors import CorpusError, InputError, ModelError, ModelVersionWarning, PropclfError
 from ._inputs import ReadOptions
 from ._labels import LABELS
@@ -28,6 +27,7 @@ from ._tagging import TaggedRecord, tag_files
 if TYPE_CHECKING:
     from ._audit import Suspect
     from ._corpus import Corpus
+    from ._dask import DaskResult, tag_with_dask
     from ._train import TrainResult
 
 __version__ = "0.1.0"
@@ -64,6 +64,15 @@ __all__ = [
     "ModelError",
     "ModelVersionWarning",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The Dask engine's module is imported on first use: importing it costs every command's start-up.
+    if name in ("tag_with_dask", "DaskResult"):
+        from . import _dask
+
+        return getattr(_dask, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_corpus(path: str = "data/labeled") -> Corpus:

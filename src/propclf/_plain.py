@@ -103,6 +103,7 @@ class _CharTrie:
             self.column[depth][full_node[ends]] = ends
         self.width = width
         self.flat_step = [None if table is None else table.ravel() for table in self.step]
+        self.kernel_tables: Any = None  # the tables as the compiled kernel takes them, made on first use
 
     def codes(self, text: str) -> tuple[Any, Any]:
         """The code points of ``text``, and each as its code here (0: a character no term contains)."""
@@ -135,16 +136,16 @@ class _FeatureSet:
         from ._model import VECTORIZERS
 
         self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
-        split = [term.split(" ") for term in self.terms]
-        tokens = sorted(set(chain.from_iterable(split)))
+        # The terms' tokens end to end (one split of the joined terms is the per-term splits laid end to end).
+        flat = " ".join(self.terms).split(" ")
+        tokens = sorted(set(flat))
         self._token_id = dict(zip(tokens, range(1, len(tokens) + 1)))
         self._base = len(tokens) + 1
         low, high = self.ngram_range
         if self._base ** high >= 2 ** 62:
             raise ValueError(f"word n-grams up to {high} over {len(tokens)} tokens do not fit 64-bit keys")
-        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        ids = np.fromiter(map(self._token_id.__getitem__, chain.from_iterable(split)), dtype=np.int64,
-                          count=int(lengths.sum()))
+        lengths = np.fromiter(map(str.count, self.terms, repeat(" ")), dtype=np.int64, count=len(self.terms)) + 1
+        ids = np.fromiter(map(self._token_id.__getitem__, flat), dtype=np.int64, count=len(flat))
         first = np.cumsum(lengths) - lengths
         # Single tokens: a token id's column, or -1. Longer n-grams, per length: their keys (token ids
         # as digits in base ``_base``), sorted, and their columns.
@@ -163,6 +164,14 @@ class _FeatureSet:
     def counts(self, lowered: list[str]) -> Any:
         """Term counts, one CSR row per (lower-cased) text, columns sorted."""
         width = len(self.terms)
+        rows, columns, counts = self._grouped(lowered)
+        indptr = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(lowered)), out=indptr[1:])
+        return Rows(counts.astype(np.float64), columns.astype(np.int64), indptr, (len(lowered), width))
+
+    def _grouped(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """(text, column, count) of every distinct term of every text, by text then column."""
+        width = len(self.terms)
         # Each hit as one integer, text * width + column: one sort groups the hits of a text by column.
         dtype = np.int32 if len(lowered) * max(width, 1) < 2 ** 31 else np.int64
         hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
@@ -171,27 +180,64 @@ class _FeatureSet:
         first = np.ones(len(hits), dtype=bool)
         np.not_equal(hits[1:], hits[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        counts = np.diff(np.append(starts, len(hits))).astype(np.float64)
+        counts = np.diff(np.append(starts, len(hits)))
         rows, columns = np.divmod(hits[starts], width) if width else (hits[starts], hits[starts])
-        indptr = np.zeros(len(lowered) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(lowered)), out=indptr[1:])
-        return Rows(counts, columns.astype(np.int64), indptr, (len(lowered), width))
+        return rows, columns, counts
+
+    def prepare_scores(self, weights: list[Any]) -> None:
+        """Per column: idf, then idf x each label's coefficient, side by side: one gather per term hit."""
+        self._table = np.ascontiguousarray(np.column_stack([self.idf, *(self.idf * w for w in weights)]))
+
+    def score(self, lowered: list[str]) -> Any:
+        """This set's share of the linear scores (texts x labels), straight from the term counts.
+
+        The same as ``scores(transform(...))``: a row's unit-length scaling is applied to its sums,
+        not to each of its terms.
+        """
+        if self.analyzer == "char_wb":
+            compiled = self._char_score(lowered)
+            if compiled is not None:
+                return compiled
+        rows, columns, counts = self._grouped(lowered)
+        total = np.zeros((len(lowered), self._table.shape[1] - 1))
+        if not len(rows):
+            return total
+        tf = np.log(counts) + 1.0 if self.sublinear_tf else counts.astype(np.float64)
+        gathered = np.take(self._table, columns, axis=0)  # a row gather: several times faster than [columns]
+        gathered *= tf[:, None]
+        np.square(gathered[:, 0], out=gathered[:, 0])
+        # Rows come sorted by text: one reduceat sums each text's squares and scores at once.
+        first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+        sums = np.add.reduceat(gathered, first, axis=0)
+        norms = np.sqrt(sums[:, 0])
+        norms[norms == 0] = 1
+        total[rows[first]] = sums[:, 1:] / norms[:, None]
+        return total
+
+    def _char_stream(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """The texts as one array of character codes, the room left in each padded word, and where each text starts.
+
+        scikit-learn's char_wb: every word (split on white space) padded with one space each side,
+        then every window of n characters inside one padded word. The words of all texts are laid
+        end to end; a double space can only be the seam between two padded words.
+        """
+        padded = [" " + "  ".join(words) + " " if words else "" for words in map(str.split, lowered)]
+        points, codes = self._trie.codes("".join(padded))
+        size = len(codes)
+        starts = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, padded), dtype=np.int64, count=len(padded)), out=starts[1:])
+        seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
+        word_starts = np.concatenate(([0], seam))
+        ends = np.append(word_starts[1:], size)
+        room = np.repeat(ends, ends - word_starts) - np.arange(size)  # characters left in the padded word
+        return codes, room, starts
 
     def _char_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
-        # scikit-learn's char_wb: every word (split on white space) padded with one space each side,
-        # then every window of n characters inside one padded word. The words of all texts are laid
-        # end to end; a double space can only be the seam between two padded words.
-        padded = [" " + "  ".join(words) + " " if words else "" for words in map(str.split, lowered)]
-        stream = "".join(padded)
-        points, codes = self._trie.codes(stream)
+        codes, room, starts = self._char_stream(lowered)
         size = len(codes)
         if not size:
             return np.zeros(0, dtype=dtype)
-        document = np.repeat(np.arange(len(lowered)), [len(p) for p in padded])
-        seam = np.flatnonzero((points[1:] == 32) & (points[:-1] == 32)) + 1
-        starts = np.concatenate(([0], seam))
-        ends = np.append(starts[1:], size)
-        room = np.repeat(ends, ends - starts) - np.arange(size)  # characters left in the padded word
+        document = np.repeat(np.arange(len(lowered)), np.diff(starts))
         base = document * width  # a hit is text * width + column
         low, high = self.ngram_range
         hits = []
@@ -204,6 +250,23 @@ class _FeatureSet:
                 hit = (column >= 0) & (room[:len(node)] >= n)
                 hits.append((base[:len(node)][hit] + column[hit]).astype(dtype))
         return _joined(hits, dtype)
+
+    def _char_score(self, lowered: list[str]) -> Any:
+        """``score`` of a character set with the compiled kernel, for a large batch; None without it."""
+        from ._kernels import char_kernel
+
+        kernel = char_kernel(sum(map(len, lowered)))
+        if kernel is None:
+            return None
+        codes, room, starts = self._char_stream(lowered)
+        trie, (low, high) = self._trie, self.ngram_range
+        if trie.kernel_tables is None:  # tuples of one type: unused depths hold empty arrays
+            empty_step, empty_column = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+            trie.kernel_tables = (tuple(empty_step if t is None else t for t in trie.flat_step),
+                                  tuple(empty_column if c is None else c for c in trie.column))
+        steps, columns = trie.kernel_tables
+        return kernel(codes, room, starts, steps, columns, trie.width, low, min(high, trie.max_n), self._table,
+                      self.sublinear_tf)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
         findall, get = self._pattern.findall, self._token_id.get
@@ -242,13 +305,6 @@ class _FeatureSet:
         norms[norms == 0] = 1
         matrix.data /= norms[row]
         return matrix
-
-    @staticmethod
-    def scores(matrix: Rows, weights: list[Any]) -> Any:
-        """matrix . weights for this set's coefficients, one contiguous array per label: (texts x labels)."""
-        row = matrix.row_ids()
-        return np.stack([np.bincount(row, weights=matrix.data * label_weights[matrix.indices],
-                                     minlength=matrix.shape[0]) for label_weights in weights], axis=1)
 
 
 class _EmbeddingSet:
@@ -364,6 +420,9 @@ class PlainScorer:
         # Per feature set and label, its coefficients as one contiguous array (gathers are faster).
         edges = np.cumsum([0] + [f.width for f in self.feature_sets])
         self._weights = [[np.ascontiguousarray(row[a:b]) for row in self.coef] for a, b in zip(edges[:-1], edges[1:])]
+        for feature_set, weights in zip(self.feature_sets, self._weights):
+            if feature_set.analyzer != "encoder":
+                feature_set.prepare_scores(weights)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled (to worker processes) as its plain data; the look-up tables are rebuilt on arrival.
@@ -390,7 +449,7 @@ class PlainScorer:
             if feature_set.analyzer == "encoder":
                 total += feature_set.dense(texts) @ np.stack(weights).T
             else:
-                total += feature_set.scores(feature_set.transform(lowered), weights)
+                total += feature_set.score(lowered)
         return total
 
     def feature_names(self) -> list[str]:

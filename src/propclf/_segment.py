@@ -32,12 +32,13 @@ class Span:
 
 
 # A run of three or more '#' standing alone is a separator (seen in pasted web articles).
-_SEPARATOR = re.compile(r"(?<!\S)#{3,}(?!\S)")
+# Patterns start with a character, not a look-behind: the engine then skips most positions at once.
+_SEPARATOR = re.compile(r"#(?<!\S#)#{2,}(?!\S)")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-# End marks, then closing quotes or brackets, then white space.
-_END = re.compile(r"(?:[.!?…]+)[\"'”’»)\]]*(?=\s)")
+# End marks, then closing quotes or brackets, then the white space before the next word.
+_END_SPACE = re.compile(r"[.!?…]+[\"'”’»)\]]*(\s+)")
 # "championship.Corgi": a sentence end glued to the next one, as in scraped captions.
-_GLUED_END = re.compile(r"(?<=[a-z]{3})[.!?](?=[A-Z][a-z])")
+_GLUED_END = re.compile(r"[.!?](?<=[a-z]{3}[.!?])(?=[A-Z][a-z])")
 _OPENERS = "\"'“‘«([¿¡"
 _CLOSERS = "\"'”’»)]"
 _TERMINAL = ".!?…:;" + _CLOSERS
@@ -69,18 +70,19 @@ _FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for from with as and or but nor that which who whose "
     "than into onto over under about its their his her our my your".split()
 )
-_HYPHEN_WRAP = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
+_HYPHEN_WRAP = re.compile(r"-(?<=\w-)[ \t]*\n\s*(?=\w)")
 
 
 def _word_before(text: str, end: int, lowest: int = 0) -> str:
-    """The run of non-space characters that ends at ``end`` (scanning back, never past ``lowest``).
+    """The run of non-space characters (at most 64) that ends at ``end``, never reaching before ``lowest``.
 
-    A backwards scan, not a regex search from ``lowest``: that would make segmentation quadratic.
+    A look at the 64 characters before ``end``, not a regex search from ``lowest``: that would make
+    segmentation quadratic.
     """
-    start = end
-    while start > lowest and not text[start - 1].isspace() and end - start < 64:
-        start -= 1
-    return text[start:end]
+    window = text[max(lowest, end - 64):end]
+    if not window or window[-1].isspace():
+        return ""
+    return window.rsplit(None, 1)[-1]
 
 
 def normalize(raw: str) -> str:
@@ -94,7 +96,7 @@ def normalize(raw: str) -> str:
         fragment = _word_before(raw, match.start()).lstrip(_OPENERS + "-–—")
         return "" if fragment.isalpha() and fragment.islower() else "-"
 
-    text = _HYPHEN_WRAP.sub(join, raw) if "-" in raw else raw
+    text = _HYPHEN_WRAP.sub(join, raw) if "-" in raw and "\n" in raw else raw
     return " ".join(text.split())  # the same as collapsing r"\s+" and stripping, and faster
 
 
@@ -103,6 +105,11 @@ def segment(text: str) -> list[Span]:
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         for start, end in _sentences(text, block_start, block_end):
+            if end - start <= MAX_SENTENCE_CHARS:  # nearly always: no generator to go through
+                cleaned = normalize(text[start:end])
+                if cleaned:
+                    spans.append(Span(start, end, cleaned))
+                continue
             for piece_start, piece_end in _cap_length(text, start, end):
                 cleaned = normalize(text[piece_start:piece_end])
                 if cleaned:
@@ -241,29 +248,26 @@ def _at_line_start(text: str, position: int) -> bool:
 def _line_headings(text: str, start: int, end: int) -> list[int]:
     """Positions after short title-like lines that stand before a longer line."""
     cuts: list[int] = []
-    line_start = start
+    lines = text[start:end].split("\n")
+    stripped = [line.strip() for line in lines]
+    newline = start - 1
     at_sentence_start = True
-    while True:
-        newline = text.find("\n", line_start, end)
-        if newline < 0:
-            break
-        line = text[line_start:newline].strip()
-        next_line_end = text.find("\n", newline + 1, end)
-        next_line = text[newline + 1:end if next_line_end < 0 else next_line_end].strip()
-        words = line.split()
+    for number in range(len(lines) - 1):
+        newline += len(lines[number]) + 1
+        line, next_line = stripped[number], stripped[number + 1]
+        # The cheap tests first: most lines are long, and splitting them into words is not.
         if (
             at_sentence_start
-            and words
-            and len(words) <= 10
-            and line.rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
-            and words[-1].lower() not in _FUNCTION_WORDS
+            and line
             and next_line
             and (next_line[0].isupper() or next_line[0] in _OPENERS)
             and len(line) <= 0.5 * len(next_line)
+            and line.rstrip(_CLOSERS)[-1:] not in ".!?…:;,-–—"
         ):
-            cuts.append(newline)
-        at_sentence_start = bool(line) and (line[-1] in _TERMINAL or newline in cuts)
-        line_start = newline + 1
+            words = line.split()
+            if len(words) <= 10 and words[-1].lower() not in _FUNCTION_WORDS:
+                cuts.append(newline)
+        at_sentence_start = bool(line) and (line[-1] in _TERMINAL or (bool(cuts) and cuts[-1] == newline))
     return cuts
 
 
@@ -287,29 +291,32 @@ def _title_lines(text: str, start: int, end: int) -> list[int]:
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts: list[int] = []
-    for match in _END.finditer(text, start, end):
+    for match in _END_SPACE.finditer(text, start, end):
         after = match.end()
-        while after < end and text[after].isspace():
-            after += 1
-        if _is_boundary(text, match.start(), after, end):
-            cuts.append(match.end())
+        if after < end and text[after].islower():  # the common case: not a boundary (see _is_boundary)
+            continue
+        if after >= end or _is_boundary(text, match.start(), after, end):
+            cuts.append(match.start(1))
     for match in _GLUED_END.finditer(text, start, end):
         if _word_before(text, match.start(), start).lower() not in _ABBREVIATIONS:
             cuts.append(match.end())
-    if "\n" in text[start:end]:
+    if text.find("\n", start, end) >= 0:
         cuts.extend(_line_headings(text, start, end))
         cuts.extend(match.start() for match in _LIST_ITEM.finditer(text, start, end))
         cuts.extend(_title_lines(text, start, end))
     result: list[tuple[int, int]] = []
     position = start
+    cuts.append(end)
     for cut in sorted(set(cuts)):
-        piece = _trim(text, position, cut)
-        if piece[0] < piece[1]:
-            result.append(piece)
+        # _trim, inline: this loop runs once per sentence.
+        piece_start, piece_end = position, cut
+        while piece_start < piece_end and text[piece_start].isspace():
+            piece_start += 1
+        while piece_end > piece_start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        if piece_start < piece_end:
+            result.append((piece_start, piece_end))
         position = cut
-    piece = _trim(text, position, end)
-    if piece[0] < piece[1]:
-        result.append(piece)
     return result
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
+from ._errors import ModelError, PropclfError
 from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, read_units
 from ._labels import LABELS
 from ._model import Model
@@ -82,10 +83,11 @@ def tag_sources(sources: list[Source], model: Model, options: ReadOptions, *, ex
             if unit is not current:
                 current, index = unit, 0
             for sentence in sentences:
+                # A worker's plain row becomes a sentence here, numbered in its unit at once.
+                tagged = _sentence(sentence, index) if type(sentence) is tuple else _renumbered(sentence, index)
                 # A sentence's page is known: the pieces up to its chunk's end have been read.
-                page = bisect_right(unit.pages, sentence.start) if unit.pages is not None else None
-                yield TaggedRecord(unit.source, _renumbered(sentence, index), unit.row, unit.id, unit.fields,
-                                   page, unit.extracted)
+                page = bisect_right(unit.pages, tagged.start) if unit.pages is not None else None
+                yield TaggedRecord(unit.source, tagged, unit.row, unit.id, unit.fields, page, unit.extracted)
                 index += 1
             counted(len(chunk.text))
 
@@ -127,13 +129,16 @@ def _tasks(sources: list[Source], options: ReadOptions, warn: Callable[[str], No
 
 
 def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings: tuple[bool, float | None],
-         jobs: int | None) -> Iterator[tuple[list[tuple[TextUnit, _Chunk]], list[list[TaggedSentence]]]]:
-    """Label every task, in order: here, or in ``jobs`` worker processes (only the chunks travel)."""
+         jobs: int | None) -> Iterator[tuple[list[tuple[TextUnit, _Chunk]], list[list[TaggedSentence | tuple]]]]:
+    """Label every task, in order: here, or in ``jobs`` worker processes (only the chunks travel there, and
+    plain rows back)."""
     jobs = jobs or _cores()
     first = next(tasks, None)
     second = next(tasks, None) if jobs > 1 else None
-    if second is None:  # a single task (or one job): no processes to start
-        for task in chain([first], tasks) if first else ():
+    if second is not None and not os.environ.get("PROPCLF_EXACT_JOBS"):
+        jobs = _worker_count(jobs, _idle_cores())  # enough text for workers: one per idle core, at most ``jobs``
+    if second is None or jobs == 1:  # a single task, or one job: no processes to start
+        for task in chain([t for t in (first, second) if t is not None], tasks):
             yield task, label_chunks([chunk for _, chunk in task], model, *settings)
         return
     import multiprocessing
@@ -141,18 +146,19 @@ def _run(tasks: Iterator[list[tuple[TextUnit, _Chunk]]], model: Model, settings:
 
     pending: deque[tuple[list[tuple[TextUnit, _Chunk]], Any]] = deque()
     with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
-                             initargs=(model, settings, os.getpid())) as pool:
+                             initargs=(_shipped(model), settings, os.getpid())) as pool:
         try:
             for task in chain((first, second), tasks):
-                with _sigint_held():  # workers are spawned in here: they start with Ctrl-C held back
+                # Workers are spawned in here: they start with Ctrl-C held back, one thread per numerical library.
+                with _sigint_held(), _one_thread_each():
                     future = pool.submit(_work, [chunk for _, chunk in task])
                 pending.append((task, future))
                 if len(pending) >= 2 * jobs:  # bounded: a few tasks ahead, not the whole input
                     done, future = pending.popleft()
-                    yield done, _sentences(future.result())
+                    yield done, future.result()
             while pending:
                 done, future = pending.popleft()
-                yield done, _sentences(future.result())
+                yield done, future.result()
         except BaseException:  # Ctrl-C, an error, or the consumer stopped: drop the queued tasks
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -188,16 +194,90 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+#: How long the idle cores are watched before workers are started.
+IDLE_SAMPLE_SECONDS = 0.1
+
+
+def _idle_cores() -> float | None:
+    """How many cores the machine left idle over a short look (Linux's /proc/stat); None where it cannot tell."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as handle:
+            values = [int(value) for value in handle.readline().split()[1:9]]
+        return values[3] + values[4], sum(values)  # idle and waiting for I/O, of all time spent
+
+    try:
+        idle_before, total_before = sample()
+        time.sleep(IDLE_SAMPLE_SECONDS)
+        idle_after, total_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total_after <= total_before:
+        return None
+    return (idle_after - idle_before) / (total_after - total_before) * (os.cpu_count() or 1)
+
+
+def _worker_count(jobs: int, idle: float | None) -> int:
+    """At most ``jobs`` workers, one per idle core: a worker on a busy core only slows the others (and the
+    parent, which reads and writes) down, so one job in this process is then faster."""
+    if idle is None:
+        return jobs
+    return max(1, min(jobs, int(idle + 0.5)))
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """Processes started in this block run their numerical libraries on one thread each (unless the user
+    said otherwise): the workers already share out the cores."""
+    added = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    os.environ.update(dict.fromkeys(added, "1"))
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(model: Model, settings: tuple[bool, float | None], parent: int) -> None:
+def _shipped(model: Model) -> Model | tuple[str, dict[str, Any]]:
+    """What a worker gets of the model: a plain model's folder and file hashes, which each worker reads
+    itself (pickling the model's data to every worker cost the parent more than a worker's whole start);
+    any other model (a pipeline, one made in memory) as itself."""
+    from ._plain import PlainScorer
+
+    files = model.manifest.get("files")
+    if model.pipeline is None and isinstance(model.scorer, PlainScorer) and model.path is not None and files:
+        return str(model.path.parent), files
+    return model
+
+
+def _received(model: Model | tuple[str, dict[str, Any]]) -> Model:
+    if isinstance(model, Model):
+        return model
+    from ._model import load_model
+
+    folder, files = model
+    loaded = load_model(folder)
+    if loaded.manifest.get("files") != files:
+        raise ModelError(f"{folder}: the model changed while it was being used; run again")
+    return loaded
+
+
+def _start_worker(model: Model | tuple[str, dict[str, Any]], settings: tuple[bool, float | None],
+                  parent: int) -> None:
     # Ctrl-C is for the parent, which stops the run and says so once; a worker's traceback would be noise.
     # A Ctrl-C held back since the spawn is discarded here, as the signal becomes ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _worker.update(model=model, settings=settings)
+    try:
+        _worker.update(model=_received(model), settings=settings)
+    except PropclfError as exc:  # raised with the first task, so that the parent shows it as one line
+        _worker.update(error=exc)
     # A worker whose parent was killed would wait forever to send its result back: leave instead.
     # The parent's pid comes from the parent: if it is already gone, os.getppid() is someone else's.
     threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
@@ -210,14 +290,16 @@ def _exit_without(parent: int) -> None:
 
 
 def _work(chunks: list[_Chunk]) -> list[list[tuple]]:
+    if "error" in _worker:
+        raise _worker["error"]
     # Plain tuples travel back: pickling them costs a quarter of pickling the dataclasses.
     return [[(s.index, s.start, s.end, s.text, s.label, tuple(s.probabilities.values()), s.fragments, s.explanation)
              for s in sentences] for sentences in label_chunks(chunks, _worker["model"], *_worker["settings"])]
 
 
-def _sentences(rows: list[list[tuple]]) -> list[list[TaggedSentence]]:
-    return [[TaggedSentence(index, start, end, text, label, dict(zip(LABELS, probabilities)), fragments, explanation)
-             for index, start, end, text, label, probabilities, fragments, explanation in chunk] for chunk in rows]
+def _sentence(row: tuple, index: int) -> TaggedSentence:
+    _, start, end, text, label, probabilities, fragments, explanation = row
+    return TaggedSentence(index, start, end, text, label, dict(zip(LABELS, probabilities)), fragments, explanation)
 
 
 def label_chunks(chunks: list[_Chunk], model: Model, explain: bool,

@@ -21,7 +21,6 @@ import click
 
 from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import ModelVersionWarning, PropclfError
-from ._evaluation import format_evaluation
 from ._inputs import ReadOptions, expand_inputs, read_table_heads, refuse_input_as_output
 from ._labels import LABELS
 from ._model import describe_settings
@@ -125,6 +124,8 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
     result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
                    crosswriter=crosswriter, progress=_progress_line(time.monotonic()), features=features,
                    encoder=encoder)
+    from ._evaluation import format_evaluation
+
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
     click.echo(f"\nChosen by {manifest['search']['scoring']}: {describe_settings(manifest['hyperparameters'])}")
@@ -151,6 +152,8 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
     result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
                       challenge=challenge, crosswriter=crosswriter, progress=_progress_line(time.monotonic()),
                       features=features, encoder=encoder)
+    from ._evaluation import format_evaluation
+
     click.echo(format_evaluation(result))
     if not no_report:
         click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
