@@ -1,6 +1,8 @@
 """Document extraction: the libraries propclf uses against the alternatives, and against plain text.
 
-Run from the repository root (needs ``pip install -e '.[bench]'``)::
+Run from the repository root (needs ``pip install -c constraints.txt -e '.[bench]'``, then
+``pip install -c constraints.txt readability-lxml`` on its own: pip cannot resolve it together with
+trafilatura; a library that is not installed gets a row saying so)::
 
     python benchmarks/formats.py            # Markdown tables on stdout
     python benchmarks/formats.py --quick    # tiny inputs, one run
