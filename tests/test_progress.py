@@ -65,3 +65,37 @@ def test_one_sentence_is_singular(terminal, tmp_path: Path):
     with terminal:
         assert main(["predict", "--format", "table", str(one)]) == 0
     assert terminal.readouterr().out.startswith(f"{one}: 1 sentence (1 slogan, ")
+
+
+def test_training_says_how_long_it_takes_and_how_much_is_left(tmp_path):
+    from conftest import small_corpus
+    from propclf import train
+
+    lines: list[str] = []
+    train(str(small_corpus(tmp_path, 20)), str(tmp_path / "model"), folds=3, n_jobs=1, challenge=None,
+          crosswriter=None, progress=lines.append)
+    search = next(line for line in lines if line.startswith("Searching"))
+    assert "training takes about" in search and "1 worker(s)" in search
+    splits = [line for line in lines if line.strip().startswith("split ")]
+    assert len(splits) == 3  # three folds; the corpus has no seed documents, so no real-text split
+    assert all("left in the search" in line for line in splits[:-1]) and "left" not in splits[-1]
+    assert any(line.startswith("Fitting the model on all 60 rows (about ") for line in lines)
+
+
+def test_a_long_step_on_a_terminal_says_it_is_still_at_work():
+    import io
+    import time
+
+    from propclf.cli import _StepProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, beats in ((Terminal(), True), (io.StringIO(), False)):
+        with _StepProgress(time.monotonic(), every=0.05, stream=stream) as progress:
+            progress("Fitting the model on all 60 rows...")
+            time.sleep(0.4)
+        text = stream.getvalue()
+        assert text.splitlines()[0].endswith("Fitting the model on all 60 rows...")
+        assert ("still at work (0 s since the last step)" in text) is beats

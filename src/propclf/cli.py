@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -95,11 +96,36 @@ _encoder_option = click.option("--encoder", type=click.Choice(["minilm-l6", "min
                                help="The sentence encoder of --features tfidf+encoder.")
 
 
-def _progress_line(started: float) -> Callable[[str], None]:
-    """Progress on standard error, each line with the seconds since the start."""
-    def show(message: str) -> None:
-        click.echo(f"[{time.monotonic() - started:5.0f} s] {message}", err=True)
-    return show
+class _StepProgress:
+    """Progress on standard error, each line with the seconds since the start. On a terminal, a step
+    that runs long without a line (a split of the search, the final fit) says every ``every`` seconds
+    that it is still at work, so that a long run never looks stuck."""
+
+    def __init__(self, started: float, every: float = 30.0, stream: Any = None) -> None:
+        self.started, self.every, self.stream = started, every, stream
+        self.last, self.line = started, None  # the last line written, the last step's line
+        self._stop = threading.Event()
+
+    def __call__(self, message: str) -> None:
+        self.last = self.line = time.monotonic()
+        click.echo(f"[{self.last - self.started:5.0f} s] {message}", err=True, file=self.stream)
+
+    def __enter__(self) -> _StepProgress:
+        stream = self.stream or sys.stderr
+        if stream.isatty():
+            threading.Thread(target=self._beat, name="propclf-progress", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every / 3):
+            now = time.monotonic()
+            if now - self.last >= self.every and self.line is not None:
+                click.echo(f"[{now - self.started:5.0f} s]   still at work ({now - self.line:.0f} s since the "
+                           "last step)", err=True, file=self.stream)
+                self.last = now
 
 
 @cli.command("train")
@@ -117,13 +143,13 @@ def _progress_line(started: float) -> Callable[[str], None]:
 def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report: str | None, no_report: bool,
                   challenge: str | None, crosswriter: str, features: str, encoder: str) -> None:
     """Retrain from the labeled corpus, choosing the settings by real text; save the model, manifest and report."""
-    minutes = "5" if features == "tfidf" else "15"
-    click.echo(f"Training on {data} (seed {seed}, {folds} folds, features {features}); on 2 cores this takes "
-               f"about {minutes} minutes...", err=True)
+    minutes = "5" if features == "tfidf" else "13"
+    click.echo(f"Training on {data} (seed {seed}, {folds} folds, features {features}); the bundled corpus takes "
+               f"about {minutes} minutes on 2 cores...", err=True)
     report = None if no_report else (report or str(Path(out) / "report"))
-    result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
-                   crosswriter=crosswriter, progress=_progress_line(time.monotonic()), features=features,
-                   encoder=encoder)
+    with _StepProgress(time.monotonic()) as progress:
+        result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
+                       crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
     from ._evaluation import format_evaluation
 
     manifest = result.manifest
@@ -149,9 +175,10 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
 def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, no_report: bool,
                      challenge: str | None, crosswriter: str, features: str, encoder: str) -> None:
     """Measure the training procedure on real text and by grouped cross-validation; write the report."""
-    result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
-                      challenge=challenge, crosswriter=crosswriter, progress=_progress_line(time.monotonic()),
-                      features=features, encoder=encoder)
+    with _StepProgress(time.monotonic()) as progress:
+        result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
+                          challenge=challenge, crosswriter=crosswriter, progress=progress, features=features,
+                          encoder=encoder)
     from ._evaluation import format_evaluation
 
     click.echo(format_evaluation(result))
