@@ -158,3 +158,18 @@ def test_the_corpus_teaches_voice_not_shortcuts():
     assert all(measures["words"][word]["rows"] >= 30 for word in WATCHED_WORDS)
     assert measures["slogans_with_exclamation"] < 0.5
     assert measures["critiques_with_strong_words"] < 0.6
+
+
+def test_a_label_with_one_row_is_one_line_naming_the_corpus_and_the_label(tmp_path, capsys):
+    corpus = small_corpus(tmp_path, 20)
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    slogans = [i for i, line in enumerate(lines) if ",slogan," in line]
+    kept = [line for i, line in enumerate(lines) if i not in slogans[1:]]  # one slogan row left
+    corpus.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    code = main(["train", "--data", str(corpus), "--out", str(tmp_path / "m"), "--no-report",
+                 "--crosswriter", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.splitlines()[-1] == (f"Error: {corpus}: label 'slogan' has 1 row(s); every label needs at least "
+                                    "two rows (in two groups) to cross-validate")
+    assert not (tmp_path / "m").exists()

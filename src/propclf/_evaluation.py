@@ -159,9 +159,11 @@ def splitter(labels: list[str], groups: list[str], folds: int, seed: int) -> lis
     """Grouped, stratified folds: a group (twins, a document, a topic) never straddles two folds."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    folds = min(folds, min(labels.count(label) for label in set(labels)))
+    fewest = min(set(labels), key=lambda label: (labels.count(label), label))
+    folds = min(folds, labels.count(fewest))
     if folds < 2:
-        raise CorpusError("every label needs at least two rows (in two groups) to cross-validate")
+        raise CorpusError(f"label {fewest!r} has {labels.count(fewest)} row(s); every label needs at least two "
+                          "rows (in two groups) to cross-validate")
     splits = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(splits.split(labels, labels, groups))
 

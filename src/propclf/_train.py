@@ -392,8 +392,11 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
         raise CorpusError(f"{challenge}: no such challenge file")
     held_out = real_text_sets(challenge if challenge is not None else default_challenge(data), crosswriter)
     with _remembering_embeddings(features):
-        measured = measure(corpus, held_out, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress,
-                           features=features, encoder=encoder)
+        try:
+            measured = measure(corpus, held_out, seed=seed, folds=folds, n_jobs=n_jobs, progress=progress,
+                               features=features, encoder=encoder)
+        except CorpusError as exc:  # the corpus cannot be measured: say which corpus
+            raise CorpusError(f"{data}: {exc}") from None
         if report is not None:
             from ._report import write_report
 
