@@ -99,3 +99,13 @@ def test_a_long_step_on_a_terminal_says_it_is_still_at_work():
         text = stream.getvalue()
         assert text.splitlines()[0].endswith("Fitting the model on all 60 rows...")
         assert ("still at work (0 s since the last step)" in text) is beats
+
+
+def test_the_bar_ends_full_on_text_that_is_not_ascii(tmp_path, terminal):
+    # 'é' is two bytes and one character: the bar's length is in bytes, its steps in characters.
+    (tmp_path / "long.txt").write_text("Le théâtre était plein, et le public applaudissait. " * 30_000, encoding="utf-8")
+    with terminal:
+        code = main(["predict", "-o", str(tmp_path / "out.csv"), str(tmp_path / "long.txt")])
+    err = terminal.readouterr().err
+    assert code == 0, err
+    assert "100%" in err.split("\r")[-1] and err.endswith("\nWrote " + str(tmp_path / "out.csv") + "\n")

@@ -258,6 +258,8 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
                               min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs,
                               opened=opened)
         write_records(records, out, output_format, extra_columns=output_columns(sources, columns))
+        # The bar counts characters against a length in bytes: a text that is not all ASCII ends short of it.
+        bar.update(max(0, getattr(bar, "length", 0) - getattr(bar, "pos", 0)))
     if output:
         click.echo(f"Wrote {output}", err=True)
 
