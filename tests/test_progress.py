@@ -103,7 +103,8 @@ def test_a_long_step_on_a_terminal_says_it_is_still_at_work():
 
 def test_the_bar_ends_full_on_text_that_is_not_ascii(tmp_path, terminal):
     # 'é' is two bytes and one character: the bar's length is in bytes, its steps in characters.
-    (tmp_path / "long.txt").write_text("Le théâtre était plein, et le public applaudissait. " * 30_000, encoding="utf-8")
+    text = "Le théâtre était plein, et le public applaudissait. " * 30_000
+    (tmp_path / "long.txt").write_text(text, encoding="utf-8")
     with terminal:
         code = main(["predict", "-o", str(tmp_path / "out.csv"), str(tmp_path / "long.txt")])
     err = terminal.readouterr().err
