@@ -1,4 +1,5 @@
 import csv
+import io
 import random
 import shutil
 import warnings
@@ -64,3 +65,17 @@ def repository_is_left_alone():
     yield
     changed = sorted(set(before.items()) ^ set(_fingerprint().items()))
     assert not changed, f"tests changed the repository: {sorted({name for name, _ in changed})}"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """The command line in this process: its exit code, standard output and standard error."""
+    from propclf.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows_of(out: str) -> list[dict[str, str]]:
+    """The rows of CSV output."""
+    return list(csv.DictReader(io.StringIO(out)))

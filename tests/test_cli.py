@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, RAW
+from conftest import DATA, RAW, run
 from propclf import LABELS
-from propclf.cli import cli, main
+from propclf.cli import cli
 
 SEED = RAW / "000_c312eb8dd21f1c61.txt"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_every_command_has_help(capsys):
@@ -200,34 +194,32 @@ def test_output_file_gets_ordinary_permissions(capsys, tmp_path: Path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_predict_imports_no_heavy_library(tmp_path: Path):
-    """Cold start: tagging with the bundled model needs NumPy, not scikit-learn, SciPy, pandas or the rest."""
+def _imported_by_predict(tmp_path: Path, watched: set[str]) -> list[str]:
+    """Which of ``watched`` (module names) a fresh process has imported after tagging one sentence."""
     import subprocess
     import sys
 
     one = tmp_path / "one.txt"
     one.write_text("Long live the great leader!\n", encoding="utf-8")
     code = ("import sys; from propclf.cli import main; main(['predict', '--format', 'csv', sys.argv[1]]); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'sklearn', 'scipy', 'pandas', 'matplotlib', 'dask', 'distributed', 'joblib'}), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, check=True)
+            "watched = set(sys.argv[2].split(',')); "
+            "print(','.join(sorted({m for m in sys.modules if m in watched or m.split('.')[0] in watched})), "
+            "file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, str(one), ",".join(sorted(watched))], capture_output=True,
+                          text=True, check=True)
     assert ",slogan," in done.stdout
-    assert done.stderr.strip() == "[]"
+    return [name for name in done.stderr.strip().split(",") if name]
+
+
+def test_predict_imports_no_heavy_library(tmp_path: Path):
+    """Cold start: tagging with the bundled model needs NumPy, not scikit-learn, SciPy, pandas or the rest."""
+    heavy = {"sklearn", "scipy", "pandas", "matplotlib", "dask", "distributed", "joblib"}
+    assert _imported_by_predict(tmp_path, heavy) == []
 
 
 def test_predict_leaves_the_dask_engine_and_the_evaluation_unimported(tmp_path: Path):
     """Start-up: the CLI imports the Dask engine and the evaluation code only for the commands that use them."""
-    import subprocess
-    import sys
-
-    one = tmp_path / "one.txt"
-    one.write_text("Long live the great leader!\n", encoding="utf-8")
-    code = ("import sys; from propclf.cli import main; main(['predict', '--format', 'csv', sys.argv[1]]); "
-            "print(sorted({'propclf._dask', 'propclf._evaluation', 'propclf._train'} & set(sys.modules)), "
-            "file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, check=True)
-    assert ",slogan," in done.stdout
-    assert done.stderr.strip() == "[]"
+    assert _imported_by_predict(tmp_path, {"propclf._dask", "propclf._evaluation", "propclf._train"}) == []
     # The lazy names still resolve.
     import propclf
 

@@ -8,19 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODELS, small_corpus
+from conftest import MODELS, run, small_corpus
 from propclf import ModelError, load_model, predict, train
 from propclf._encoder import Encoder, embed, encoder_pin, remembering
-from propclf.cli import main
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.npz"
 ENCODER_MODEL = MODELS / "encoder"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 """Documents (HTML, PDF, Word) and binary files: every sample file is made here, with the libraries' writers."""
 
-import csv
 import io
 import json
 from pathlib import Path
 
 import pytest
 
+from conftest import rows_of
 from propclf import tag_files
 from propclf._segment import normalize
 from propclf.cli import main
@@ -79,10 +79,6 @@ def run(argv: list[str], capsys) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def rows_of(out: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(out)))
 
 
 def test_pdf_pages_offsets_kept_text_and_running_headers(tmp_path: Path, capsys):

@@ -74,8 +74,8 @@ def test_training_says_how_long_it_takes_and_how_much_is_left(tmp_path):
     lines: list[str] = []
     train(str(small_corpus(tmp_path, 20)), str(tmp_path / "model"), folds=3, n_jobs=1, challenge=None,
           crosswriter=None, progress=lines.append)
-    search = next(line for line in lines if line.startswith("Searching"))
-    assert "training takes about" in search and "1 worker(s)" in search
+    first = lines.index(next(line for line in lines if line.startswith("Searching")))
+    assert lines[first - 1].startswith("Training takes about ") and "(1 worker(s))" in lines[first - 1]
     splits = [line for line in lines if line.strip().startswith("split ")]
     assert len(splits) == 3  # three folds; the corpus has no seed documents, so no real-text split
     assert all("left in the search" in line for line in splits[:-1]) and "left" not in splits[-1]

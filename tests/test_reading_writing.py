@@ -1,8 +1,6 @@
 """Reading inputs and writing outputs under faults: unreadable and one-shot inputs, odd names and columns,
 outputs that would replace an input, closed pipes, and memory whatever the shape of the input."""
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -12,23 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RAW
+from conftest import RAW, rows_of, run
 from propclf import ReadOptions, predict, tag_files
 from propclf._segment import MAX_SENTENCE_CHARS
-from propclf.cli import main
 
 SEED = RAW / "000_c312eb8dd21f1c61.txt"
 SLOGANS = "Long live the great leader! It rained all week.\n"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def rows_of(out: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(out)))
 
 
 # --- Each input is opened once, by the one reader ----------------------------------------------------------

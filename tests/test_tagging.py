@@ -1,28 +1,15 @@
 """Tagging real inputs: folders, tables, encodings, streaming, fragments, explanations, output formats."""
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import RAW
+from conftest import RAW, rows_of, run
 from propclf import UNCERTAIN, InputError, ReadOptions, predict, tag, tag_files
-from propclf.cli import main
 
 SEED = RAW / "003_da91d92bb086c2ce.txt"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def rows_of(out: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(out)))
 
 
 def test_folders_are_searched_recursively_with_glob(tmp_path: Path, capsys):

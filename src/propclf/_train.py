@@ -179,9 +179,10 @@ def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: i
         # The real-text model: trained on what the team wrote, never on the seed documents it is tested on.
         tasks.append(("real", 0, written, real_tests))
     workers = max(1, min(effective_n_jobs(n_jobs), len(tasks)))
+    report_progress(progress, f"Training takes about {_minutes(estimated_seconds(len(texts), family, workers))} "
+                              f"in all here ({workers} worker(s)).")
     report_progress(progress, f"Searching {len(candidates)} settings on {len(tasks)} training splits "
-                              f"({len(texts)} rows, {workers} worker(s)); training takes about "
-                              f"{_minutes(estimated_seconds(len(texts), family, workers))} in all...")
+                              f"({len(texts)} rows)...")
     out_of_fold = [numpy.zeros((len(texts), len(LABELS))) for _ in candidates]
     real: list[list[Any]] = [[] for _ in candidates]
     vectors = _embed_all(texts + (challenge.texts if challenge else []), encoder, progress) \
