@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import propclf
-from conftest import DATA
+from conftest import DATA, RAW
 from propclf import LABELS, InputError, load_corpus, tag, tag_frame
 from propclf._columns import BASE_COLUMNS
 from propclf._outputs import COLOURS
@@ -150,3 +150,17 @@ def test_tagging_text_and_showing_it_import_no_pandas():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sklearn', 'scipy'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_tag_frame_with_workers_gives_the_same_frame(monkeypatch):
+    """jobs=2 (small tasks, so that there are several) changes nothing in the frame."""
+    import propclf._tagging as tagging
+
+
+    monkeypatch.setattr(tagging, "TASK_CHARS", 3000)
+    monkeypatch.setattr(tagging, "_idle_cores", lambda: 2.0)  # workers even on a busy machine
+    frame = pd.DataFrame({"text": [path.read_text(encoding="utf-8") for path in sorted(RAW.glob("*.txt"))[:6]]})
+    frame["n"] = range(len(frame))
+    one = tag_frame(frame)
+    assert len(one) > 100
+    pd.testing.assert_frame_equal(tag_frame(frame, jobs=2), one)
