@@ -5,9 +5,11 @@ The public API, declared here and nowhere else::
     from propclf import predict, tag
     predict("Long live the great leader!").label          # 'slogan'
     [s.label for s in tag(open("article.txt").read())]   # one label per sentence
+    tag_frame(df, text_column="text")                     # a DataFrame, one row per sentence
 
 Predicting needs NumPy alone: scikit-learn, SciPy and pandas are imported only to train, evaluate,
-or load a model's pickle (``load_model(path, trust=True)``); Dask only for ``tag_with_dask``.
+load a model's pickle (``load_model(path, trust=True)``) or work with DataFrames (``tag_frame``,
+``Corpus.to_frame``); Dask only for ``tag_with_dask``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from ._inputs import ReadOptions
 from ._labels import LABELS
 from ._model import Model, load_model
 from ._outputs import write_records
-from ._predict import UNCERTAIN, Fragment, ModelLike, Prediction, TaggedSentence, predict, tag
+from ._predict import UNCERTAIN, Fragment, ModelLike, Prediction, TaggedDocument, TaggedSentence, predict, tag
 from ._segment import Span, segment, segment_stream
 from ._tagging import TaggedRecord, tag_files
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ._audit import Suspect
     from ._corpus import Corpus
     from ._dask import DaskResult, tag_with_dask
@@ -39,6 +43,7 @@ __all__ = [
     "predict",
     "tag",
     "tag_files",
+    "tag_frame",
     "tag_with_dask",
     "write_records",
     "segment",
@@ -51,9 +56,11 @@ __all__ = [
     "agreement",
     "Prediction",
     "TaggedSentence",
+    "TaggedDocument",
     "Fragment",
     "TaggedRecord",
     "DaskResult",
+    "Corpus",
     "ReadOptions",
     "Span",
     "Model",
@@ -72,11 +79,40 @@ def __getattr__(name: str) -> Any:
         from . import _dask
 
         return getattr(_dask, name)
+    if name == "Corpus":  # the type load_corpus returns, imported with it
+        from ._corpus import Corpus
+
+        return Corpus
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def tag_frame(frame: pd.DataFrame, text_column: str = "text", *, rows: str = "document", id_column: str | None = None,
+              model: ModelLike = None, min_confidence: float | None = None,
+              warn: Callable[[str], None] | None = None, jobs: int | None = 1) -> pd.DataFrame:
+    """Tag the text in a DataFrame's ``text_column``: a DataFrame with one row per sentence.
+
+    Its columns are those of the CSV output (``source``, ``row``, ``id``, ``sentence``, ``start``, ``end``,
+    ``text``, ``label``, one ``p_LABEL`` per label), then the frame's other columns, carried with their own
+    values and dtypes (a name that is one of propclf's own gets ``input_`` in front, as in the CSV output).
+    Each row is a document to segment (``rows="document"``) or one sentence (``rows="sentence"``), as
+    ``--rows`` says for a table file, and the values are those ``propclf predict --format csv`` gives for the
+    same table. ``source`` is ``"<frame>"``; ``row`` is the input row's 1-based position
+    (``frame.iloc[row - 1]``, whatever the frame's index); ``id`` is ``id_column``'s value as text, or None.
+    Rows whose text is empty or missing are skipped (``warn`` receives one line saying how many); text that
+    is not a string, or a column that is not there, raises InputError. ``model``, ``min_confidence`` and
+    ``jobs`` are as for ``tag_files``.
+    """
+    from ._frame import tag_frame as _tag_frame
+
+    return _tag_frame(frame, text_column=text_column, rows=rows, id_column=id_column, model=model,
+                      min_confidence=min_confidence, warn=warn, jobs=jobs)
+
+
 def load_corpus(path: str = "data/labeled") -> Corpus:
-    """Load and validate a labeled corpus (a CSV file or a folder of them); raises CorpusError."""
+    """Load and validate a labeled corpus (a CSV file or a folder of them); raises CorpusError.
+
+    ``load_corpus(path).to_frame()`` gives it as a pandas DataFrame, one row per sentence.
+    """
     from ._corpus import load_corpus as _load
 
     return _load(path)

@@ -19,10 +19,14 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._errors import CorpusError
 from ._labels import LABELS
 from ._segment import normalize
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COLUMNS", "AUTHORED", "Corpus", "load_corpus", "corpus_files"]
 
@@ -52,6 +56,12 @@ class Corpus:
     def counts(self) -> dict[str, int]:
         """Rows per label, in LABELS order."""
         return {label: self.labels.count(label) for label in LABELS}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The corpus as a pandas DataFrame, one row per sentence: id, text, label, source, group, origin, file."""
+        from ._frame import corpus_frame
+
+        return corpus_frame(self)
 
 
 def corpus_files(path: str | Path) -> list[Path]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import shutil
 from collections import Counter
@@ -20,7 +21,7 @@ from ._labels import LABEL_NAMES, LABELS
 from ._predict import UNCERTAIN
 from ._tagging import TaggedRecord
 
-__all__ = ["FORMATS", "output_columns", "column_value", "write_records"]
+__all__ = ["FORMATS", "output_columns", "column_value", "write_records", "html_fragment"]
 
 FORMATS = ("table", "csv", "jsonl", "html")
 COLOURS = {"slogan": "#f4a6a6", "critique": "#9cc7f0", "neutral": "#e8e8e0", UNCERTAIN: "#f3e19b"}
@@ -221,37 +222,70 @@ def _write_html(records: Iterable[TaggedRecord], out: TextIO) -> None:
     documents = 0
     for first, items in _documents(records):
         documents += 1
-        counts = Counter(r.sentence.label for r in items)
-        total.update(counts)
-        summary = " ".join(f"<span class=\"chip\" style=\"background:{COLOURS[label]}\">{counts[label]} {label}</span>"
-                           for label in (*LABELS, UNCERTAIN) if counts[label] or label != UNCERTAIN)
-        fields = "".join(f"<span class=\"field\"><b>{esc(key)}</b> {esc(value)}</span> "
-                         for key, value in first.fields.items())
-        out.write(f"<section class=\"doc\"><h2>{esc(_where(first))}</h2>"
-                  + (f"<p class=\"fields\">{fields}</p>" if fields else "")
-                  + f"<p class=\"counts\">{len(items)} sentences: {summary}</p><p>")
-        previous_end, page = None, None
-        for record in items:
-            s = record.sentence
-            if previous_end is not None and s.start - previous_end > 1:
-                out.write("</p>\n<p>")  # more than one character between sentences: a paragraph break
-            previous_end = s.end
-            if record.page is not None and record.page != page:  # a PDF: where each page begins
-                page = record.page
-                out.write(f"<span class=\"page\" title=\"page {page} of the PDF\">p.&nbsp;{page}</span> ")
-            where = f" data-page=\"{record.page}\"" if record.page is not None else ""
-            probabilities = {k: round(v, 4) for k, v in s.probabilities.items()}
-            tooltip = " · ".join(f"{k} {v:.2f}" for k, v in s.probabilities.items())
-            out.write(f"<span class=\"s\" tabindex=\"0\" style=\"background:{COLOURS[s.label]}\"{where} "
-                      f"data-label=\"{esc(s.label)}\" data-p=\"{esc(json.dumps(probabilities))}\" "
-                      f"data-why=\"{esc(json.dumps(s.explanation or []))}\" title=\"{esc(tooltip)}\">"
-                      f"{_with_fragments(s.text, s.fragments)}</span> ")
-        out.write("</p></section>\n")
+        total.update(_write_document(first, items, out, _where(first)))
     summary = ", ".join(f"{total[label]} {label}" for label in (*LABELS, UNCERTAIN) if total[label])
     out.write(f"<p><small>{documents} document(s), {sum(total.values())} sentences: {esc(summary)}.</small></p>"
               "</div><aside id=\"detail\">Hover over a sentence.</aside></main>\n"
               f"<script type=\"application/json\" id=\"colours\">{json.dumps(COLOURS)}</script>"
               f"<script>{_SCRIPT}</script></body></html>\n")
+
+
+def _write_document(first: TaggedRecord, items: list[TaggedRecord], out: TextIO, title: str | None) -> Counter[str]:
+    """One document's section of the report: its sentences in their labels' colours; return its label counts."""
+    esc = html.escape
+    counts = Counter(r.sentence.label for r in items)
+    summary = " ".join(f"<span class=\"chip\" style=\"background:{COLOURS[label]}\">{counts[label]} {label}</span>"
+                       for label in (*LABELS, UNCERTAIN) if counts[label] or label != UNCERTAIN)
+    fields = "".join(f"<span class=\"field\"><b>{esc(key)}</b> {esc(value)}</span> "
+                     for key, value in first.fields.items())
+    out.write("<section class=\"doc\">" + (f"<h2>{esc(title)}</h2>" if title is not None else "")
+              + (f"<p class=\"fields\">{fields}</p>" if fields else "")
+              + f"<p class=\"counts\">{len(items)} sentences: {summary}</p><p>")
+    previous_end, page = None, None
+    for record in items:
+        s = record.sentence
+        if previous_end is not None and s.start - previous_end > 1:
+            out.write("</p>\n<p>")  # more than one character between sentences: a paragraph break
+        previous_end = s.end
+        if record.page is not None and record.page != page:  # a PDF: where each page begins
+            page = record.page
+            out.write(f"<span class=\"page\" title=\"page {page} of the PDF\">p.&nbsp;{page}</span> ")
+        where = f" data-page=\"{record.page}\"" if record.page is not None else ""
+        probabilities = {k: round(v, 4) for k, v in s.probabilities.items()}
+        tooltip = " · ".join(f"{k} {v:.2f}" for k, v in s.probabilities.items())
+        out.write(f"<span class=\"s\" tabindex=\"0\" style=\"background:{COLOURS[s.label]}\"{where} "
+                  f"data-label=\"{esc(s.label)}\" data-p=\"{esc(json.dumps(probabilities))}\" "
+                  f"data-why=\"{esc(json.dumps(s.explanation or []))}\" title=\"{esc(tooltip)}\">"
+                  f"{_with_fragments(s.text, s.fragments)}</span> ")
+    out.write("</p></section>\n")
+    return counts
+
+
+#: The report's look for a document shown inside another page (a notebook cell): every rule scoped to the
+#: fragment's own element, so that it changes nothing else on the page.
+_FRAGMENT_STYLE = """
+.propclf-doc{font:15px/1.6 system-ui,sans-serif;color:#222}
+.propclf-doc .doc{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8em 1.2em}
+.propclf-doc .counts{color:#555;font-size:13px;margin:0 0 .6em}
+.propclf-doc .chip{display:inline-block;padding:0 .5em;border-radius:3px;margin-right:.4em}
+.propclf-doc .s{border-radius:3px;padding:1px 2px;box-decoration-break:clone;-webkit-box-decoration-break:clone}
+.propclf-doc .s:hover,.propclf-doc .s:focus{outline:2px solid #333}
+.propclf-doc .f{border-bottom:3px solid;padding:0}
+"""
+
+
+def html_fragment(records: Iterable[TaggedRecord]) -> str:
+    """One tagged document as the report shows it, as an HTML fragment for another page (a notebook cell):
+    its own scoped style, no script (each sentence's probabilities are in its tooltip)."""
+    out = io.StringIO()
+    out.write(f"<div class=\"propclf-doc\"><style>{_FRAGMENT_STYLE}</style>")
+    items = list(records)
+    if items:
+        _write_document(items[0], items, out, None)
+    else:
+        out.write("<section class=\"doc\"><p class=\"counts\">0 sentences</p></section>")
+    out.write("</div>")
+    return out.getvalue()
 
 
 def _with_fragments(text: str, fragments: Iterable) -> str:

@@ -14,8 +14,8 @@ from ._labels import LABELS
 from ._model import Model, default_model_dir, load_model
 from ._segment import MAX_SENTENCE_CHARS, Span, capped, normalize, segment
 
-__all__ = ["Prediction", "TaggedSentence", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag", "get_model",
-           "label_spans", "label_documents"]
+__all__ = ["Prediction", "TaggedSentence", "TaggedDocument", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag",
+           "get_model", "label_spans", "label_documents"]
 
 #: What a ``model=`` argument accepts: None (the bundled model), a path, or a loaded Model.
 ModelLike = Model | str | os.PathLike[str] | None
@@ -83,6 +83,17 @@ class TaggedSentence:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+class TaggedDocument(list[TaggedSentence]):
+    """What ``tag`` returns: the list of the document's sentences, which a notebook shows as the HTML report
+    shows a document (each sentence in its label's colour, its probabilities in its tooltip)."""
+
+    def _repr_html_(self) -> str:
+        from ._outputs import html_fragment  # the writers are needed only to show it
+        from ._tagging import TaggedRecord
+
+        return html_fragment(TaggedRecord("<text>", sentence) for sentence in self)
 
 
 @lru_cache(maxsize=8)
@@ -166,16 +177,17 @@ def _explanations(model: Model, texts: list[str], decided: list[tuple[str, dict[
 
 
 def tag(document: str, *, model: ModelLike = None, explain: bool = False,
-        min_confidence: float | None = None) -> list[TaggedSentence]:
+        min_confidence: float | None = None) -> TaggedDocument:
     """Split a document into sentences and label each, with character offsets into ``document``.
 
-    Quoted spans of three words or more inside a sentence are tagged too (``fragments``).
+    Quoted spans of three words or more inside a sentence are tagged too (``fragments``). The result is a
+    list (a ``TaggedDocument``) that a notebook displays highlighted, as the HTML report does.
     """
     if not isinstance(document, str):
         raise TypeError(f"tag() takes a string, got {type(document).__name__}")
     _check_confidence(min_confidence)
-    return label_spans(document, segment(document), get_model(model), explain=explain,
-                       min_confidence=min_confidence)
+    return TaggedDocument(label_spans(document, segment(document), get_model(model), explain=explain,
+                                      min_confidence=min_confidence))
 
 
 def find_fragments(document: str, span: Span) -> list[tuple[int, int, str]]:

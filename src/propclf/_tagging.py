@@ -21,7 +21,7 @@ from ._model import Model
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_documents
 from ._segment import Span, capped, independent_chunks, normalize, segment
 
-__all__ = ["TaggedRecord", "tag_files", "tag_sources", "label_chunks", "TASK_CHARS"]
+__all__ = ["TaggedRecord", "tag_files", "tag_sources", "tag_units", "label_chunks", "TASK_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,15 @@ def tag_sources(sources: list[Source], model: Model, options: ReadOptions, *, ex
                 progress: Callable[[int], None] | None = None, jobs: int | None = 1,
                 opened: dict[str, Iterator[TextUnit]] | None = None) -> Iterator[TaggedRecord]:
     """``tag_files`` of expanded sources; ``opened`` holds the tables ``read_table_heads`` kept open."""
-    tasks = _tasks(sources, options, warn or (lambda _: None), opened)
+    said = warn or (lambda _: None)
+    units = (unit for source in sources for unit in read_units(source, options, said, opened))
+    yield from tag_units(units, model, explain=explain, min_confidence=min_confidence, progress=progress, jobs=jobs)
+
+
+def tag_units(units: Iterable[TextUnit], model: Model, *, explain: bool = False, min_confidence: float | None = None,
+              progress: Callable[[int], None] | None = None, jobs: int | None = 1) -> Iterator[TaggedRecord]:
+    """The records of units already read (from files, or built from a DataFrame's rows), in order."""
+    tasks = _tasks(units)
     settings = (explain, min_confidence)
     counted = progress or (lambda _: None)
     current, index = None, 0
@@ -105,25 +113,23 @@ class _Chunk:
 TASK_CHARS = 1 << 18
 
 
-def _tasks(sources: list[Source], options: ReadOptions, warn: Callable[[str], None],
-           opened: dict[str, Iterator[TextUnit]] | None = None) -> Iterator[list[tuple[TextUnit, _Chunk]]]:
+def _tasks(units: Iterable[TextUnit]) -> Iterator[list[tuple[TextUnit, _Chunk]]]:
     """Group the chunks of all units into tasks of about TASK_CHARS characters, in input order."""
     task: list[tuple[TextUnit, _Chunk]] = []
     size = 0
-    for source in sources:
-        for unit in read_units(source, options, warn, opened):
-            if unit.is_sentence:  # longer than MAX_SENTENCE_CHARS, it is cut as segment() cuts a run-on
-                text = "".join(unit.pieces)
-                chunks: Iterable[_Chunk] = (_Chunk(text[start:end], start, True) for start, end in capped(text)
-                                            if not text[start:end].isspace())
-            else:
-                chunks = (_Chunk(text, offset, False) for offset, text in independent_chunks(unit.pieces, TASK_CHARS))
-            for chunk in chunks:
-                task.append((unit, chunk))
-                size += len(chunk.text)
-                if size >= TASK_CHARS:
-                    yield task
-                    task, size = [], 0
+    for unit in units:
+        if unit.is_sentence:  # longer than MAX_SENTENCE_CHARS, it is cut as segment() cuts a run-on
+            text = "".join(unit.pieces)
+            chunks: Iterable[_Chunk] = (_Chunk(text[start:end], start, True) for start, end in capped(text)
+                                        if not text[start:end].isspace())
+        else:
+            chunks = (_Chunk(text, offset, False) for offset, text in independent_chunks(unit.pieces, TASK_CHARS))
+        for chunk in chunks:
+            task.append((unit, chunk))
+            size += len(chunk.text)
+            if size >= TASK_CHARS:
+                yield task
+                task, size = [], 0
     if task:
         yield task
 
