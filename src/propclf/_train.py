@@ -204,7 +204,10 @@ def _search(corpus: Corpus, challenge: HeldOutSet | None, *, seed: int, folds: i
                 real[c] = probabilities
         what = f"fold {k + 1}" if kind == "fold" else "real text"
         elapsed = time.monotonic() - started
-        remaining = elapsed / done * (len(tasks) - done)
+        # The splits still running are counted as half done: otherwise the first split to end, when the
+        # others are nearly done too, makes the estimate several times too long.
+        progressed = done + 0.5 * min(workers, len(tasks) - done)
+        remaining = elapsed / progressed * (len(tasks) - progressed)
         left = f"; about {_minutes(remaining)} left in the search" if done < len(tasks) else ""
         report_progress(progress, f"  split {done}/{len(tasks)} done ({what}){left}")
     # One candidate's fit on one split, as one worker saw it: what the final fit on all rows is measured by.
