@@ -309,7 +309,8 @@ def measure(corpus: Corpus, held_out: list[HeldOutSet], *, seed: int = 0, folds:
     chosen = search["candidates"].index(hyperparameters)
     report_progress(progress, f"Chosen by {how.split(' (')[0]}: {describe_settings(hyperparameters)}")
 
-    report_progress(progress, f"Fitting the model on all {len(corpus)} rows (about {_minutes(search['fit_seconds'])})...")
+    fit = _minutes(search["fit_seconds"])
+    report_progress(progress, f"Fitting the model on all {len(corpus)} rows (about {fit})...")
     pipeline = build_pipeline(**hyperparameters, seed=seed)
     pipeline.fit(corpus.texts, corpus.labels)
     order = [list(pipeline.classes_).index(label) for label in LABELS]
