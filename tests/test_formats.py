@@ -235,6 +235,18 @@ def test_in_a_folder_run_each_bad_document_is_a_warning_and_the_run_goes_on(tmp_
     assert sources == {"report.pdf", "notes.txt"}
 
 
+def test_in_a_folder_run_a_binary_file_is_a_warning_and_the_run_goes_on(tmp_path: Path, capsys):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    (folder / "notes.txt").write_text("It was a cynical film.\n", encoding="utf-8")
+    code, out, err = run(["predict", "--format", "csv", str(folder)], capsys)
+    assert code == 0, err
+    assert err.splitlines() == [f"Warning: {folder / 'photo.txt'}: this looks like a PNG image, not text; propclf "
+                                "reads text, Markdown, CSV/TSV/JSONL, HTML, PDF and Word (.docx) files; skipped"]
+    assert {Path(row["source"]).name for row in rows_of(out)} == {"notes.txt"}
+
+
 BINARIES = {
     "photo.png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
     "logo.gif": (b"GIF89a\x01\x00\x01\x00\x80\x00\x00", "a GIF image"),

@@ -150,8 +150,20 @@ def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]
         units = _table_units(source, options, warn)
         next(units)  # the columns
         yield from units
+    elif source.in_folder and (problem := _binary_file(source)) is not None:
+        warn(f"{problem}; skipped")  # one binary file of a folder does not stop the run, as a bad document does not
     else:
         yield TextUnit(output_name(source.name), _non_empty(source, _decoded_pieces(source, options, warn)))
+
+
+def _binary_file(source: Source) -> InputError | None:
+    """The error for a file of a folder that is binary, by its first bytes (see ``_formats.not_text``)."""
+    try:
+        with _open(source) as handle:
+            head = handle.read(16)
+    except (InputError, OSError):
+        return None  # the reader says what is wrong with it
+    return not_text(source.name, head)
 
 
 def output_name(name: str) -> str:
