@@ -398,7 +398,7 @@ def run(case: Case, folder: Path) -> Result:
                 code: int | str = main(list(case.argv))
             except SystemExit as exc:  # main() returns its exit code; a raw exit is reported as it is
                 code = exc.code if isinstance(exc.code, int) else 1
-            except Exception:  # noqa: BLE001 - an escaped exception is a finding: print it as Python would
+            except Exception:  # an escaped exception is a finding: print it as Python would
                 code = "traceback"
                 traceback.print_exc(file=sys.stderr)
     finally:

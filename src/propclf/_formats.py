@@ -242,7 +242,7 @@ def _html_paragraphs(path: Path, name: str) -> list[str]:
             text = trafilatura.extract(data, **settings)
             if text is not None and len(text.split()) < FALLBACK_MIN_WORDS:
                 text = None
-    except Exception as exc:  # noqa: BLE001 - a parser of untrusted pages: any failure is a bad page
+    except Exception as exc:  # a parser of untrusted pages: any failure is a bad page
         raise InputError(f"{name}: cannot read this HTML page ({type(exc).__name__})") from None
     paragraphs = [line.strip() for line in (text or "").split("\n") if line.strip()]
     if not paragraphs:
@@ -265,7 +265,7 @@ def _docx_paragraphs(path: Path, name: str) -> list[str]:
         raise InputError(f"{name}: not a Word file (a .docx is a ZIP archive, and this is not one{looks})")
     try:
         document = docx.Document(str(path))
-    except Exception as exc:  # noqa: BLE001 - a ZIP that is not a Word package, or a damaged one
+    except Exception as exc:  # a ZIP that is not a Word package, or a damaged one
         raise InputError(f"{name}: not a readable Word file ({_reason(exc)})") from None
     paragraphs: list[str] = []
     seen_cells: set[int] = set()
@@ -280,7 +280,7 @@ def _docx_paragraphs(path: Path, name: str) -> list[str]:
                         paragraphs.extend(p.text for p in cell.paragraphs)
             else:
                 paragraphs.append(block.text)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(f"{name}: not a readable Word file ({_reason(exc)})") from None
     paragraphs = [p.strip() for p in paragraphs if p.strip()]
     if not paragraphs:
@@ -327,7 +327,7 @@ def _open_pdf(path: Path, name: str) -> Document:
                              "(e.g. qpdf --decrypt IN.pdf OUT.pdf)") from None
         except RecursionError:
             raise InputError(f"{name}: a damaged PDF (its objects nest without end)") from None
-        except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a damaged file; each is one line here
+        except Exception as exc:  # pypdf raises many kinds on a damaged file; each is one line here
             raise InputError(f"{name}: a damaged or unreadable PDF ({_reason(exc)})") from None
     except BaseException:
         handle.close()

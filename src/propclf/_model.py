@@ -450,7 +450,7 @@ def load_model(path: str | os.PathLike[str] | None = None, *, trust: bool = Fals
         scorer, temperature = read_plain(vocab, weights)
     except ModelError as exc:  # an encoder model without propclf[encoder], or with another encoder installed
         raise ModelError(f"{folder}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - any failure to read the files means the same to a user
+    except Exception as exc:  # any failure to read the files means the same to a user
         raise ModelError(f"{folder}: cannot load the plain model ({type(exc).__name__}: {exc})") from None
     model = Model(scorer, manifest, folder / WEIGHTS_FILE)
     if temperature != model.temperature:  # the manifest, edited by hand, must not rescale what the files say
@@ -562,7 +562,7 @@ def _unpickle(model_path: Path, data: bytes) -> Any:
             # The manifest records the versions; a mismatch is reported by check, not by spam.
             warnings.filterwarnings("ignore", message=".*Trying to unpickle estimator.*")
             pipeline = joblib.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same to a user
+    except Exception as exc:  # any unpickling failure means the same to a user
         raise ModelError(f"{model_path}: cannot load model ({type(exc).__name__}: {exc})") from None
     if not hasattr(pipeline, "predict_proba") or set(getattr(pipeline, "classes_", ())) != set(LABELS):
         raise ModelError(f"{model_path}: not a propclf model (labels {LABELS} expected)")

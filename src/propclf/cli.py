@@ -321,7 +321,7 @@ class _NoBar:
 BAR_MIN_BYTES = 1_000_000
 
 
-def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # noqa: ANN202 - click's type is private
+def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # click's type is private
     """A bar on standard error, by default only on a terminal, for a long input, and when the output does
     not stream to that same terminal (where it shows the progress itself, and a bar would be glued to it)."""
     sizes = [source.size() for source in sources]
@@ -427,7 +427,7 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
         _label_loop(session, context, sys.stdin.isatty())
 
 
-def _label_loop(session, context: bool, interactive: bool) -> None:  # noqa: ANN001 - a LabelSession
+def _label_loop(session, context: bool, interactive: bool) -> None:  # a LabelSession
     click.echo(f"{len(session.queue)} sentence(s) to label into {session.into}. {_HELP_LINE}")
     while (candidate := session.next()) is not None:
         click.echo("")
@@ -515,7 +515,7 @@ def inspect_command(model_path: str | None, trust_pickle: bool, top: int) -> Non
             click.echo(f"  {weight:+8.3f}  {name}")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' API
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # warnings' API
     """propclf's own warnings print as one line, like its errors; others as Python prints them."""
     if issubclass(category, ModelVersionWarning):
         click.echo(f"Warning: {message}", err=True)
