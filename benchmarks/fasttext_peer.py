@@ -65,6 +65,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from _text import median_seconds  # benchmarks/ is on sys.path: this script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "labeled"
 RAW = ROOT / "data" / "raw"
@@ -221,15 +223,6 @@ def speed_sentences(ptc_dir: Path, megabytes: float) -> tuple[list[str], str]:
     return sentences, f"{source}: {len(unique)} distinct sentences, {sum(sizes) / 1e6:.2f} MB"
 
 
-def _median_seconds(call: Any, runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times
-
-
 def _rates(seconds: float, sentences: int, size: int) -> dict[str, Any]:
     return {"median_seconds": round(seconds, 3), "sentences_per_second": round(sentences / seconds),
             "mb_per_second": round(size / 1e6 / seconds, 2)}
@@ -243,7 +236,7 @@ def speed(corpus: Any, ptc_dir: Path, megabytes: float, runs: int) -> dict[str, 
     sentences, source = speed_sentences(ptc_dir, megabytes)
     size = sum(len(sentence.encode("utf-8")) for sentence in sentences)
     model.predict(sentences[:1000], k=1)  # warm-up
-    seconds, times = _median_seconds(lambda: model.predict(sentences, k=1), runs)
+    seconds, times = median_seconds(lambda: model.predict(sentences, k=1), runs)
     result: dict[str, Any] = {
         "source": source, "sentences": len(sentences), "megabytes": round(size / 1e6, 3), "runs": runs,
         "train_seconds_whole_corpus": round(train_seconds, 2),
@@ -264,8 +257,8 @@ def speed(corpus: Any, ptc_dir: Path, megabytes: float, runs: int) -> dict[str, 
             subprocess.run([binary, "predict", str(model_path), str(path), "1"], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        seconds, times = _median_seconds(lambda: cli(input_path), runs)
-        load_seconds, _ = _median_seconds(lambda: cli(one_path), runs)  # start-up and model loading
+        seconds, times = median_seconds(lambda: cli(input_path), runs)
+        load_seconds, _ = median_seconds(lambda: cli(one_path), runs)  # start-up and model loading
         model_bytes = model_path.stat().st_size
     result["cli_predict"] = {**_rates(seconds, len(sentences), size), "seconds": [round(t, 3) for t in times],
                              "binary": binary, "model_mb": round(model_bytes / 1e6, 1),

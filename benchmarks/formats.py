@@ -19,12 +19,11 @@ measured in the same run (the median of ``--runs``).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _text import median_seconds  # benchmarks/ is on sys.path: this script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -122,15 +121,6 @@ def quality(text: str, expected: list[str], boilerplate: list[str]) -> tuple[flo
     return recall, sum(b in text for b in boilerplate) / len(boilerplate)
 
 
-def timed(function: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny inputs, one run")
@@ -154,8 +144,8 @@ def main() -> None:
                     continue
                 plain = folder_path / "plain.txt"
                 plain.write_text(text, encoding="utf-8")
-                baseline = timed(lambda: segment(plain.read_text(encoding="utf-8")), runs)  # noqa: B023 - used at once
-                seconds = timed(lambda: segment(extract(path)), runs)  # noqa: B023
+                baseline = median_seconds(lambda: segment(plain.read_text(encoding="utf-8")), runs)[0]  # noqa: B023 - used at once
+                seconds = median_seconds(lambda: segment(extract(path)), runs)[0]  # noqa: B023
                 recall, boilerplate = quality(text, expected, PDF_BOILERPLATE if kind == "PDF" else BOILERPLATE)
                 rows.append(f"| {kind} | {name} | {recall:.1%} | {boilerplate:.0%} | {seconds / baseline:,.0f}x "
                             f"({seconds:.2f} s) |")
