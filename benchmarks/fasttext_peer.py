@@ -13,7 +13,7 @@ script prints one line and exits 0.
 
 What it measures:
 
-* **Accuracy.** The labeled corpus (``data/labeled``) is split by ``propclf._evaluation.splitter``, the
+* **Accuracy.** The labeled corpus (``data/labeled``) is split by ``propclf._training.evaluation.splitter``, the
   grouped, stratified, shuffled k-fold (seed 0) that propclf's own evaluation uses: 5 folds (2 with
   ``--quick``), groups kept whole. On every fold both models are trained on the training part and
   scored on the test part by macro-F1 over slogan/critique/neutral (``sklearn.metrics.f1_score``):
@@ -157,8 +157,8 @@ def _summary(scores: list[float]) -> dict[str, float]:
 def compare(corpus: Any, hyperparameters: dict[str, Any], folds: int) -> dict[str, Any]:
     """Macro-F1 of propclf and fastText on the same grouped folds; training times per fold."""
     propclf = _import_propclf()
-    from propclf._evaluation import splitter
     from propclf._model import build_pipeline
+    from propclf._training.evaluation import splitter
 
     splits = splitter(corpus.labels, corpus.groups, folds, SEED)
     texts, labels = corpus.texts, corpus.labels

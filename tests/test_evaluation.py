@@ -9,14 +9,14 @@ import pytest
 
 from conftest import DATA, ROOT, small_corpus
 from propclf import CorpusError, evaluate, load_corpus, train
-from propclf._evaluation import (
+from propclf._training.evaluation import (
     NEAR_DUPLICATE,
     confidence_table,
     load_held_out,
     near_duplicates,
     real_text_sets,
 )
-from propclf._shortcuts import MAX_LABEL_SHARE, WATCHED_WORDS, shortcuts
+from propclf._training.shortcuts import MAX_LABEL_SHARE, WATCHED_WORDS, shortcuts
 from propclf.cli import main
 
 CHALLENGE = ROOT / "data" / "challenge" / "challenge.csv"

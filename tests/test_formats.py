@@ -326,8 +326,8 @@ def test_a_long_pdf_is_read_page_by_page_through_a_spool(tmp_path: Path, monkeyp
 
 
 def test_label_stores_the_extracted_text_of_a_pdf_in_raw(tmp_path: Path):
-    from propclf._label import LabelSession
     from propclf._predict import get_model
+    from propclf._training.label import LabelSession
 
     corpus, raw = tmp_path / "labeled", tmp_path / "raw"
     corpus.mkdir()

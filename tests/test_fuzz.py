@@ -38,9 +38,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from propclf import LABELS, CorpusError, InputError, PropclfError, ReadOptions, _inputs, segment
-from propclf._corpus import COLUMNS, load_corpus
 from propclf._inputs import expand_inputs, read_units
 from propclf._segment import normalize
+from propclf._training.corpus import COLUMNS, load_corpus
 
 QUICK_EXAMPLES = 40
 

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import ROOT
 from propclf import load_corpus
-from propclf._label import LabelSession
 from propclf._predict import get_model
+from propclf._training.label import LabelSession
 from propclf.cli import main
 
 DOCUMENT = ("A Night at the Theatre\n\nThe musical opened in 1974 with a large cast. Its heroine is a young welder.\n\n"
@@ -188,7 +188,7 @@ def test_sigkill_midway_loses_nothing(workspace: Path):
 
 def test_labels_given_while_refitting_do_not_come_back(workspace: Path, monkeypatch):
     """A refit that finishes after the sentence on screen was answered must not bring it back."""
-    import propclf._label as label_module
+    import propclf._training.label as label_module
 
     session = LabelSession([workspace / "doc.txt"], labels_file(workspace), model=get_model(),
                            corpus=workspace / "data" / "labeled", annotator="ann")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from propclf import InputError, load_corpus
-from propclf._label import LabelSession
 from propclf._predict import get_model
+from propclf._training.label import LabelSession
 from test_label import DOCUMENT, command, labels_file, rows, workspace  # noqa: F401 - the fixture `place` uses
 
 
@@ -76,7 +76,7 @@ def test_an_empty_labels_file_is_treated_as_new(place: Path):
 
 
 def test_a_kill_at_the_first_write_leaves_no_empty_file(place: Path, monkeypatch):
-    import propclf._label as label_module
+    import propclf._training.label as label_module
 
     s = session(place)
 

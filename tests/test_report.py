@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import DATA
-from propclf._corpus import load_corpus
-from propclf._report import expected_calibration_error, keyword_predict
+from propclf._training.corpus import load_corpus
+from propclf._training.report import expected_calibration_error, keyword_predict
 from propclf.cli import main
 
 

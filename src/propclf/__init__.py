@@ -29,10 +29,10 @@ from ._tagging import TaggedRecord, tag_files
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._audit import Suspect
-    from ._corpus import Corpus
     from ._dask import DaskResult, tag_with_dask
-    from ._train import TrainResult
+    from ._training.audit import Suspect
+    from ._training.corpus import Corpus
+    from ._training.train import TrainResult
 
 __version__ = "0.1.0"
 
@@ -80,7 +80,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(_dask, name)
     if name == "Corpus":  # the type load_corpus returns, imported with it
-        from ._corpus import Corpus
+        from ._training.corpus import Corpus
 
         return Corpus
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -113,7 +113,7 @@ def load_corpus(path: str = "data/labeled") -> Corpus:
 
     ``load_corpus(path).to_frame()`` gives it as a pandas DataFrame, one row per sentence.
     """
-    from ._corpus import load_corpus as _load
+    from ._training.corpus import load_corpus as _load
 
     return _load(path)
 
@@ -134,7 +134,7 @@ def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, fol
     is not there; None skips them). With ``report`` (a folder), also write the evaluation report.
     ``progress`` receives a line at each step.
     """
-    from ._train import train as _train
+    from ._training.train import train as _train
 
     return _train(data, out, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
                   crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
@@ -143,14 +143,14 @@ def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, fol
 def audit(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
           hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
     """Rows of a corpus that are likely mislabeled, most doubtful first (confident learning, out of fold)."""
-    from ._audit import audit as _audit
+    from ._training.audit import audit as _audit
 
     return _audit(data, seed=seed, folds=folds, hyperparameters=hyperparameters)
 
 
 def agreement(first: str, second: str) -> dict[str, Any]:
     """Cohen's kappa, raw agreement and confusion between two annotators' label files (CSV: id or text, label)."""
-    from ._audit import agreement as _agreement
+    from ._training.audit import agreement as _agreement
 
     return _agreement(first, second)
 
@@ -165,7 +165,7 @@ def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
     saving a model. With ``report`` (a folder), also write the evaluation report there; otherwise
     nothing is written.
     """
-    from ._train import evaluate_corpus
+    from ._training.train import evaluate_corpus
 
     _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
                                   crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)

@@ -18,7 +18,7 @@ from ._tagging import tag_units
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._corpus import Corpus
+    from ._training.corpus import Corpus
 
 __all__ = ["FRAME_SOURCE", "tag_frame", "corpus_frame"]
 

@@ -150,7 +150,7 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
     with _StepProgress(time.monotonic()) as progress:
         result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
                        crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
-    from ._evaluation import format_evaluation
+    from ._training.evaluation import format_evaluation
 
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
@@ -179,7 +179,7 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
         result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
                           challenge=challenge, crosswriter=crosswriter, progress=progress, features=features,
                           encoder=encoder)
-    from ._evaluation import format_evaluation
+    from ._training.evaluation import format_evaluation
 
     click.echo(format_evaluation(result))
     if not no_report:
@@ -368,7 +368,7 @@ def audit_command(data: str, seed: int, folds: int, top: int, output: str | None
 @click.argument("second")
 def agreement_command(first: str, second: str) -> None:
     """Cohen's kappa and the confusion between two annotators' labels (CSV files with id or text, and label)."""
-    from ._audit import format_agreement
+    from ._training.audit import format_agreement
 
     result = agreement(first, second)
     click.echo(format_agreement(result, first, second))
@@ -405,7 +405,7 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
                   retrain_every: int, context: bool, export_queue: str | None, count: int, import_path: str | None,
                   model_path: str | None, trust_pickle: bool) -> None:
     """Label the sentences of DOCUMENTS one at a time, least sure first; every answer is saved at once."""
-    from ._label import LabelSession, default_annotator
+    from ._training.label import LabelSession, default_annotator
 
     if not documents:
         raise click.UsageError("give at least one document to label")

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import CorpusError
-from ._labels import LABELS
-from ._segment import normalize
+from .._errors import CorpusError
+from .._labels import LABELS
+from .._segment import normalize
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,7 +59,7 @@ class Corpus:
 
     def to_frame(self) -> pd.DataFrame:
         """The corpus as a pandas DataFrame, one row per sentence: id, text, label, source, group, origin, file."""
-        from ._frame import corpus_frame
+        from .._frame import corpus_frame
 
         return corpus_frame(self)
 

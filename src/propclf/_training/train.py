@@ -17,9 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._corpus import AUTHORED, Corpus, load_corpus
-from ._errors import CorpusError
-from ._evaluation import (
+from .._errors import CorpusError
+from .._labels import LABELS
+from .._model import (
+    DEFAULT_ENCODER,
+    build_classifier,
+    build_pipeline,
+    build_vectorizers,
+    describe_settings,
+    save_model,
+    scale,
+    settings_of,
+)
+from .corpus import AUTHORED, Corpus, load_corpus
+from .evaluation import (
     DEFAULT_CROSSWRITER,
     HeldOutSet,
     calibration_set,
@@ -31,17 +42,6 @@ from ._evaluation import (
     report_progress,
     scores,
     splitter,
-)
-from ._labels import LABELS
-from ._model import (
-    DEFAULT_ENCODER,
-    build_classifier,
-    build_pipeline,
-    build_vectorizers,
-    describe_settings,
-    save_model,
-    scale,
-    settings_of,
 )
 
 __all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "measure",
@@ -236,7 +236,7 @@ def _embed_all(texts: list[str], encoder: str, progress: Progress | None) -> Cal
     """Encode every distinct text once (kept for the rest of training); returns texts -> embeddings."""
     import numpy
 
-    from ._encoder import embed
+    from .._encoder import embed
 
     distinct = list(dict.fromkeys(texts))
     # About 150 sentences a second on 2 cores.
@@ -378,7 +378,7 @@ def _versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    from . import __version__
+    from .. import __version__
 
     return {"propclf": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
@@ -403,7 +403,7 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
         except CorpusError as exc:  # the corpus cannot be measured: say which corpus
             raise CorpusError(f"{data}: {exc}") from None
         if report is not None:
-            from ._report import write_report
+            from .report import write_report
 
             report_progress(progress, "Writing the report (baselines and learning curve on real text)...")
             summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
@@ -418,7 +418,7 @@ def _remembering_embeddings(features: str) -> Any:
 
     if "encoder" not in features:
         return contextlib.nullcontext()
-    from ._encoder import remembering
+    from .._encoder import remembering
 
     return remembering()
 
@@ -463,13 +463,13 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
         "evaluation": {k: v for k, v in measured["evaluation"].items() if k != "selection"},
     }
     if encoded:
-        from ._encoder import encoder_pin
+        from .._encoder import encoder_pin
 
         manifest["encoder"] = encoder_pin(hyperparameters["encoder"])
     report_progress(progress, f"Checking the plain files against the pipeline and saving the model to {out}...")
     model_path = save_model(pipeline, manifest, out,
                             check_texts=corpus.texts[:ENCODER_CHECK_ROWS] if encoded else corpus.texts)
-    from ._model import load_model
+    from .._model import load_model
 
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)
 

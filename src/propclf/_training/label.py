@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ._corpus import COLUMNS, load_corpus
-from ._errors import CorpusError, InputError
-from ._formats import document_kind, extract_text
-from ._labels import LABELS
-from ._model import Model, build_pipeline, settings_of
-from ._segment import segment
-from ._textio import atomic_write_bytes, atomic_write_text, read_text
+from .._errors import CorpusError, InputError
+from .._formats import document_kind, extract_text
+from .._labels import LABELS
+from .._model import Model, build_pipeline, settings_of
+from .._segment import segment
+from .._textio import atomic_write_bytes, atomic_write_text, read_text
+from .corpus import COLUMNS, load_corpus
 
 __all__ = ["Candidate", "LabelSession", "default_annotator", "LABEL_COLUMNS"]
 

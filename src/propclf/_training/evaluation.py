@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._corpus import _decode, _read_bytes
-from ._errors import CorpusError
-from ._labels import LABELS
+from .._errors import CorpusError
+from .._labels import LABELS
+from .corpus import _decode, _read_bytes
 
 __all__ = [
     "HeldOutSet",
@@ -173,7 +173,7 @@ def out_of_fold_probabilities(corpus: Any, hyperparameters: dict[str, Any], *, s
     """Probabilities for every corpus row from a model that never saw its group; columns in LABELS order."""
     import numpy
 
-    from ._model import build_pipeline
+    from .._model import build_pipeline
 
     probabilities = numpy.zeros((len(corpus), len(LABELS)))
     for train_index, test_index in splitter(corpus.labels, corpus.groups, folds, seed):
@@ -230,7 +230,7 @@ def fit_temperature(probabilities: Any, labels: list[str]) -> float:
     import numpy
     from scipy.optimize import minimize_scalar
 
-    from ._model import scale
+    from .._model import scale
 
     truth = numpy.array([LABELS.index(label) for label in labels])
     rows = numpy.arange(len(truth))
@@ -247,7 +247,7 @@ def cross_fitted_temperature(probabilities: Any, labels: list[str], groups: list
     import numpy
     from sklearn.model_selection import GroupKFold
 
-    from ._model import scale
+    from .._model import scale
 
     scaled = numpy.zeros_like(probabilities)
     for train_index, test_index in GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
@@ -275,7 +275,7 @@ def confidence_table(probabilities: Any, true: list[str],
 def held_out_scores(held_out: HeldOutSet, probabilities: Any, temperature: float | None,
                     seed: int) -> dict[str, Any]:
     """Scores, ECE before and after the temperature, and the confidence table of one held-out set."""
-    from ._model import scale
+    from .._model import scale
 
     predicted = [LABELS[k] for k in probabilities.argmax(axis=1)]
     result = {**scores(held_out.labels, predicted), "rows": len(held_out), "documents": len(set(held_out.docs)),

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._corpus import load_corpus
-from ._errors import InputError, shown
-from ._labels import LABELS
-from ._textio import read_text
+from .._errors import InputError, shown
+from .._labels import LABELS
+from .._textio import read_text
+from .corpus import load_corpus
 
 __all__ = ["Suspect", "audit", "agreement", "format_agreement"]
 
@@ -40,7 +40,7 @@ class Suspect:
 def audit(data: str | Path = "data/labeled", *, seed: int = 0, folds: int = 5,
           hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
     """Rows that are likely mislabeled, most doubtful first."""
-    from ._evaluation import out_of_fold_probabilities
+    from .evaluation import out_of_fold_probabilities
 
     corpus = load_corpus(data)
     settings = hyperparameters or {"features": "word+char", "C": 10.0}

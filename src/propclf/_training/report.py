@@ -13,8 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._corpus import Corpus
-from ._evaluation import (
+from .._labels import LABELS
+from .._model import TOKEN_PATTERN, build_pipeline, class_weight_name, describe_settings, scale, settings_of
+from .._textio import atomic_write_bytes, atomic_write_text
+from .corpus import Corpus
+from .evaluation import (
     CALIBRATION_BINS,
     HeldOutSet,
     calibration_set,
@@ -22,10 +25,7 @@ from ._evaluation import (
     expected_calibration_error,
     format_evaluation,
 )
-from ._labels import LABELS
-from ._model import TOKEN_PATTERN, build_pipeline, class_weight_name, describe_settings, scale, settings_of
-from ._shortcuts import MAX_LABEL_SHARE, format_shortcuts, shortcuts
-from ._textio import atomic_write_bytes, atomic_write_text
+from .shortcuts import MAX_LABEL_SHARE, format_shortcuts, shortcuts
 
 __all__ = ["write_report", "KEYWORDS", "expected_calibration_error"]
 

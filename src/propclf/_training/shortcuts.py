@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ._labels import LABELS
+from .._labels import LABELS
 
 __all__ = ["WATCHED_WORDS", "STRONG_WORDS", "MAX_LABEL_SHARE", "shortcuts", "format_shortcuts"]
 
