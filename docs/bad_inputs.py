@@ -259,6 +259,13 @@ CASES: list[Case] = [
          "labeled/x.csv", corpus("a1,Long live the great leader!,praise,authored,,,g1\n")),
     Case("a duplicate row in labeled data", ("evaluate", "--no-report", "--data", "labeled"), "error",
          "labeled/x.csv", corpus("a1,Long live the great leader!,slogan,authored,,,g1\n" * 2)),
+    Case("a label whose rows are all in one group", ("evaluate", "--no-report", "--data", "labeled"), "error",
+         "labeled", corpus("a1,Long live the great leader!,slogan,authored,,,g1\n"
+                           "a2,Glory to the plan!,slogan,authored,,,g2\n"
+                           "a3,The regime lied about the harvest.,critique,authored,,,g3\n"
+                           "a4,The parade hid the hunger.,critique,authored,,,g4\n"
+                           "a5,It rained in May.,neutral,authored,,,g5\n"
+                           "a6,The train left at noon.,neutral,authored,,,g5\n")),
     Case("the same text with two labels", ("evaluate", "--no-report", "--data", "labeled"), "error", "labeled/x.csv",
          corpus("a1,Long live the great leader!,slogan,authored,,,g1\n"
                 "a2,Long live the great leader!,neutral,authored,,,g2\n")),

@@ -170,6 +170,28 @@ def test_a_label_with_one_row_is_one_line_naming_the_corpus_and_the_label(tmp_pa
                  "--crosswriter", str(tmp_path / "none")])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.splitlines()[-1] == (f"Error: {corpus}: label 'slogan' has 1 row(s); every label needs at least "
-                                    "two rows (in two groups) to cross-validate")
+    assert err.splitlines()[-1] == (f"Error: {corpus}: label 'slogan' has 1 row(s) in 1 group(s); every label "
+                                    "needs rows in at least two groups to cross-validate")
     assert not (tmp_path / "m").exists()
+
+
+def test_a_label_in_one_group_is_one_line_not_a_traceback(tmp_path, capsys):
+    """Many rows of a label, all in one group: no grouped split can train on it (this was a scikit-learn traceback)."""
+    corpus = small_corpus(tmp_path, 20)
+    with corpus.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["label"] == "neutral":
+            row["group"] = "one-topic"
+    with corpus.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    neutral = sum(row["label"] == "neutral" for row in rows)
+    code = main(["evaluate", "--data", str(corpus), "--folds", "2", "--jobs", "1", "--no-report",
+                 "--crosswriter", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.splitlines()[-1] == (f"Error: {corpus}: label 'neutral' has {neutral} row(s) in 1 group(s); every "
+                                    "label needs rows in at least two groups to cross-validate")
+    assert "Traceback" not in err

@@ -156,16 +156,27 @@ def check_held_out(ids: list[str], texts: list[str], held_out: list[HeldOutSet],
 
 
 def splitter(labels: list[str], groups: list[str], folds: int, seed: int) -> list[tuple[Any, Any]]:
-    """Grouped, stratified folds: a group (twins, a document, a topic) never straddles two folds."""
+    """Grouped, stratified folds: a group (twins, a document, a topic) never straddles two folds.
+
+    A label's rows must span at least two groups, or some training split would lack that label; the number
+    of folds is cut to the fewest groups any label spans.
+    """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    fewest = min(set(labels), key=lambda label: (labels.count(label), label))
-    folds = min(folds, labels.count(fewest))
+    spans = {label: {group for group, other in zip(groups, labels, strict=True) if other == label}
+             for label in set(labels)}
+    fewest = min(spans, key=lambda label: (len(spans[label]), labels.count(label), label))
+    folds = min(folds, len(spans[fewest]))
     if folds < 2:
-        raise CorpusError(f"label {fewest!r} has {labels.count(fewest)} row(s); every label needs at least two "
-                          "rows (in two groups) to cross-validate")
-    splits = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return list(splits.split(labels, labels, groups))
+        raise CorpusError(f"label {fewest!r} has {labels.count(fewest)} row(s) in {len(spans[fewest])} group(s); "
+                          "every label needs rows in at least two groups to cross-validate")
+    splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(labels, labels, groups))
+    for train_index, _ in splits:
+        missing = set(labels) - {labels[i] for i in train_index}
+        if missing:  # the split put every group of a label in one test fold
+            raise CorpusError(f"label {min(missing)!r} is missing from a training split of {folds}-fold "
+                              "cross-validation; give it rows in more groups, or use fewer folds")
+    return splits
 
 
 def out_of_fold_probabilities(corpus: Any, hyperparameters: dict[str, Any], *, seed: int = 0,
