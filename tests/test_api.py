@@ -78,3 +78,20 @@ def test_results_serialise():
     assert result.to_dict() == {"index": 0, "start": 0, "end": 20, "text": "Long live the Party!",
                                 "label": result.label, "probabilities": result.probabilities, "fragments": (),
                                 "explanation": None}
+
+
+def test_written_records_carry_a_tables_columns_as_the_command_line_does(tmp_path: Path, monkeypatch):
+    import io
+
+    from propclf import tag_files, write_records
+    from propclf.cli import main
+
+    table = tmp_path / "t.csv"
+    table.write_text("text,speaker\nLong live the Party! It rained.,Kim\n", encoding="utf-8")
+    out = io.StringIO()
+    write_records(tag_files([str(table)]), out, "csv")
+    header = out.getvalue().splitlines()[0]
+    assert header.split(",")[-1] == "speaker"
+    assert out.getvalue().splitlines()[1].endswith(",Kim")
+    assert main(["predict", str(table), "-o", str(tmp_path / "cli.csv")]) == 0
+    assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == out.getvalue()
