@@ -112,6 +112,10 @@ def test_tagged_records_say_what_they_read_before_the_first(tmp_path: Path):
     assert records.size == (tmp_path / "docs" / "a.txt").stat().st_size + table.stat().st_size
     assert records.columns == ["speaker", "input_id"]
     assert [r.sentence.text for r in records] == ["Long live the Party!", "It rained."]
+    stopped = tag_files([str(table)])
+    assert next(stopped).fields == {"speaker": "Kim", "input_id": "3"}
+    stopped.close()
+    assert next(stopped, None) is None
     assert tag_files(["-"]).size is None
     missing = tag_files([str(tmp_path / "none.txt")])  # nothing is read until asked for
     with pytest.raises(InputError, match="none.txt: no such file"):

@@ -62,8 +62,10 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO | str | os.PathLi
     if not isinstance(out, str | os.PathLike):
         return _write(records, out, output_format, extra_columns, tagged)
     if tagged is not None:
-        refuse_input_as_output(out, tagged._sources)
-        _ = tagged.columns  # the model and the tables' heads: their errors come before the output file's
+        refuse_input_as_output(out, tagged._sources)  # (the inputs as found, with their paths)
+        # Reading the columns reads the model and the tables' heads: their errors come before the file's.
+        columns = tagged.columns
+        extra_columns = columns if extra_columns is None else extra_columns
     with atomic_writer(out) as handle:
         return _write(records, handle, output_format, extra_columns, tagged)
 

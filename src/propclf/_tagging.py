@@ -76,7 +76,7 @@ class TaggedRecords(Iterator[TaggedRecord]):
     ``inputs`` are the inputs' names with folders expanded into their files, ``tables`` those that are
     tables (.csv, .tsv, .jsonl), ``size`` their total size in bytes (None when one is standard input).
     ``columns`` are the CSV output's columns after propclf's own, as ``propclf predict`` writes them: the
-    documents' ``extracted`` and ``page`` when documents are among the inputs, then every table's carried
+    documents' ``page`` and ``extracted`` when documents are among the inputs, then every table's carried
     columns (``write_records`` writes them by itself). Reading them reads each table's head.
     """
 
@@ -86,8 +86,9 @@ class TaggedRecords(Iterator[TaggedRecord]):
         self._inputs, self._model, self._options = inputs, model, options
         self._settings = {"explain": explain, "min_confidence": min_confidence, "warn": warn, "progress": progress,
                           "jobs": jobs}
-        self._columns: list[str] | None = None
-        self._records: Iterator[TaggedRecord] | None = None
+        self._columns: list[str] = []
+        self._opened: dict[str, Iterator[TextUnit]] = {}
+        self._records: Any = None  # the generator of tag_sources, once started
 
     @cached_property
     def _sources(self) -> list[Source]:
@@ -105,12 +106,11 @@ class TaggedRecords(Iterator[TaggedRecord]):
     @property
     def size(self) -> int | None:
         sizes = [source.size() for source in self._sources]
-        return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+        return sum(size for size in sizes if size is not None) if None not in sizes else None
 
     @property
     def columns(self) -> list[str]:
         self._start()
-        assert self._columns is not None
         return self._columns
 
     def _start(self) -> Iterator[TaggedRecord]:
@@ -118,9 +118,10 @@ class TaggedRecords(Iterator[TaggedRecord]):
             sources = self._sources
             model = get_model(self._model)
             # The CSV header needs every table's columns first; they come from the reader of its rows.
-            carried, opened = read_table_heads(sources, self._options, self._settings["warn"] or (lambda _: None))
+            carried, self._opened = read_table_heads(sources, self._options,
+                                                     self._settings["warn"] or (lambda _: None))
             self._columns = output_columns(sources, carried)
-            self._records = tag_sources(sources, model, self._options, opened=opened, **self._settings)
+            self._records = tag_sources(sources, model, self._options, opened=self._opened, **self._settings)
         return self._records
 
     def __next__(self) -> TaggedRecord:
@@ -129,7 +130,9 @@ class TaggedRecords(Iterator[TaggedRecord]):
     def close(self) -> None:
         """Stop early: close the inputs still open (and the worker processes)."""
         if self._records is not None:
-            self._records.close()  # type: ignore[attr-defined]
+            self._records.close()
+        for units in self._opened.values():  # tables kept open at their first row, not reached yet
+            units.close()
 
 
 def tag_sources(sources: list[Source], model: Model, options: ReadOptions, *, explain: bool = False,

@@ -250,7 +250,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
         raise click.UsageError("--scheduler, --workers and --format parquet need --engine dask")
     output_format = output_format or _default_format(output)
     bar: Any = _NoBar()
-    # A plain model is loaded after the inputs are checked (a path is loaded when the records are first asked for).
+    # A model path is loaded when the records are first asked for, after the inputs are checked.
     records = tag_files(inputs, model=get_model(model_path, trust=True) if trust_pickle else model_path,
                         options=options, explain=explain or output_format == "html", min_confidence=min_confidence,
                         warn=_warn, progress=lambda done: bar.update(done), jobs=jobs)
