@@ -1,5 +1,6 @@
 """The public API: what `from propclf import ...` promises."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,115 @@ def test_results_serialise():
     assert result.to_dict() == {"index": 0, "start": 0, "end": 20, "text": "Long live the Party!",
                                 "label": result.label, "probabilities": result.probabilities, "fragments": (),
                                 "explanation": None}
+
+
+def test_written_records_carry_a_tables_columns_as_the_command_line_does(tmp_path: Path, monkeypatch):
+    import io
+
+    from propclf import tag_files, write_records
+    from propclf.cli import main
+
+    table = tmp_path / "t.csv"
+    table.write_text("text,speaker\nLong live the Party! It rained.,Kim\n", encoding="utf-8")
+    out = io.StringIO()
+    write_records(tag_files([str(table)]), out, "csv")
+    header = out.getvalue().splitlines()[0]
+    assert header.split(",")[-1] == "speaker"
+    assert out.getvalue().splitlines()[1].endswith(",Kim")
+    assert main(["predict", str(table), "-o", str(tmp_path / "cli.csv")]) == 0
+    assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == out.getvalue()
+
+
+def test_tagged_records_say_what_they_read_before_the_first(tmp_path: Path):
+    from propclf import InputError, TaggedRecords, tag_files
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Long live the Party!\n", encoding="utf-8")
+    table = tmp_path / "t.jsonl"
+    table.write_text('{"text": "It rained.", "speaker": "Kim", "id": 3}\n', encoding="utf-8")
+    records = tag_files([str(tmp_path / "docs"), str(table)])
+    assert isinstance(records, TaggedRecords)
+    assert records.inputs == [str(tmp_path / "docs" / "a.txt"), str(table)]
+    assert records.tables == [str(table)]
+    assert records.size == (tmp_path / "docs" / "a.txt").stat().st_size + table.stat().st_size
+    assert records.columns == ["speaker", "input_id"]
+    assert [r.sentence.text for r in records] == ["Long live the Party!", "It rained."]
+    stopped = tag_files([str(table)])
+    assert next(stopped).fields == {"speaker": "Kim", "input_id": "3"}
+    stopped.close()
+    assert next(stopped, None) is None
+    assert tag_files(["-"]).size is None
+    missing = tag_files([str(tmp_path / "none.txt")])  # nothing is read until asked for
+    with pytest.raises(InputError, match="none.txt: no such file"):
+        next(missing)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("words\nIt rained.\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.csv: no column 'text'"):  # a table's head is read before tagging
+        next(tag_files([str(tmp_path / "docs"), str(bad)]))
+
+
+def test_records_written_to_a_file_take_its_extension_and_refuse_an_input(tmp_path: Path):
+    from propclf import FORMATS, InputError, format_for, tag_files, write_records
+
+    assert [format_for(name) for name in ("a.csv", "b.JSONL", "c.ndjson", "d.htm", "e.html", "f.txt", "g.xlsx", "h")
+            ] == ["csv", "jsonl", "jsonl", "html", "html", "table", None, None]
+    assert set(FORMATS) == {"table", "csv", "jsonl", "html"}
+    document = tmp_path / "a.txt"
+    document.write_text("Long live the Party! It rained.\n", encoding="utf-8")
+    counts = write_records(tag_files([str(document)]), tmp_path / "out" / "tags.jsonl")
+    lines = (tmp_path / "out" / "tags.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["Long live the Party!", "It rained."]
+    assert sum(counts.values()) == 2
+    with pytest.raises(InputError, match="a.txt: is also an input"):
+        write_records(tag_files([str(document)]), document, "csv")
+    assert document.read_text(encoding="utf-8") == "Long live the Party! It rained.\n"
+    with pytest.raises(ValueError, match="no output format has the extension '.xlsx'"):
+        write_records(tag_files([str(document)]), tmp_path / "tags.xlsx")
+    assert not (tmp_path / "tags.xlsx").exists()
+
+
+def test_explain_takes_how_many_ngrams():
+    from propclf.cli import main
+
+    sentence = "Long live the great leader, glory to the heroic workers of the party!"
+    eight = predict(sentence, explain=True).explanation
+    assert len(eight) == 8
+    assert predict(sentence, explain=3).explanation == eight[:3]
+    assert len(predict(sentence, explain=20).explanation) > 8
+    assert predict(sentence, explain=False).explanation is None
+    with pytest.raises(TypeError, match="explain"):
+        predict(sentence, explain="yes")
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["explain", "--top", "3", sentence]) == 0
+    shown = [line.split() for line in out.getvalue().splitlines()[3:]]
+    assert [(" ".join(words[1:]), float(words[0])) for words in shown] == [(n, pytest.approx(w, abs=5e-4))
+                                                                          for n, w in eight[:3]]
+
+
+def test_a_model_describes_itself_from_its_manifest():
+    import json as json_module
+
+    from propclf import get_model
+
+    model = get_model()
+    manifest = json_module.loads((MODELS / "propclf.json").read_text(encoding="utf-8"))
+    about = model.describe()
+    assert about["rows"] == manifest["training_data"]["rows"]
+    assert about["per_label"] == manifest["training_data"]["per_label"]
+    assert about["settings"].startswith(f"features={manifest['hyperparameters']['features']}, C=")
+    assert about["real_text"] == {name: result["macro_f1"]
+                                  for name, result in manifest["evaluation"]["real_text"].items()}
+    assert about["cross_validation"] == manifest["evaluation"]["cross_validation"]["macro_f1"]
+    assert about["path"] == model.path
+
+
+def test_a_train_result_says_its_settings_in_one_line():
+    from propclf import TrainResult
+
+    result = TrainResult(MODELS / "propclf.joblib", {"hyperparameters": {"features": "word+char", "C": 4.0,
+                                                                         "class_weight": "balanced"}})
+    assert result.settings == "features=word+char, C=4.0, class weight balanced"

@@ -83,6 +83,12 @@ def test_audit_finds_planted_mistakes(tmp_path: Path, capsys):
         assert flagged[row["id"]].given == "neutral" and flagged[row["id"]].suggested == "slogan"
     assert len(suspects) < len(sample) / 5  # it suggests, it does not relabel everything
     assert [s.margin for s in suspects] == sorted((s.margin for s in suspects), reverse=True)
+    written = tmp_path / "all-suspects.csv"
+    assert audit(str(data), folds=3, hyperparameters={"features": "word+char", "C": 10.0}, output=str(written)) == (
+        suspects)
+    table = list(csv.DictReader(written.open(encoding="utf-8")))
+    assert [row["id"] for row in table] == [s.id for s in suspects]
+    assert list(table[0]) == ["id", "file", "given", "suggested", "p_slogan", "p_critique", "p_neutral", "text"]
     target = tmp_path / "suspects.csv"
     assert main(["audit", "--data", str(data), "--folds", "3", "--top", "2", "-o", str(target)]) == 0
     out = capsys.readouterr().out.splitlines()

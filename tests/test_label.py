@@ -89,6 +89,12 @@ def test_uncertainty_order_puts_the_least_sure_first(workspace: Path):
     assert uncertainties == sorted(uncertainties, reverse=True)
 
 
+def test_the_labels_file_defaults_to_the_annotators_in_the_corpus(workspace: Path):
+    with LabelSession([workspace / "doc.txt"], model=get_model(), corpus=workspace / "data" / "labeled",
+                      annotator="ann") as session:
+        assert session.into == labels_file(workspace)
+
+
 def test_retrain_every(workspace: Path):
     session = LabelSession([workspace / "doc.txt"], labels_file(workspace), model=get_model(),
                            corpus=workspace / "data" / "labeled", annotator="ann", retrain_every=2)

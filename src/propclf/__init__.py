@@ -21,17 +21,28 @@ from ._errors import CorpusError, InputError, ModelError, ModelVersionWarning, P
 from ._inputs import ReadOptions
 from ._labels import LABELS
 from ._model import Model, load_model
-from ._outputs import write_records
-from ._predict import UNCERTAIN, Fragment, ModelLike, Prediction, TaggedDocument, TaggedSentence, predict, tag
+from ._outputs import FORMATS, format_for, write_records
+from ._predict import (
+    UNCERTAIN,
+    Fragment,
+    ModelLike,
+    Prediction,
+    TaggedDocument,
+    TaggedSentence,
+    get_model,
+    predict,
+    tag,
+)
 from ._segment import Span, segment, segment_stream
-from ._tagging import TaggedRecord, tag_files
+from ._tagging import TaggedRecord, TaggedRecords, tag_files
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._dask import DaskResult, tag_with_dask
+    from ._dask import PART_FORMATS, DaskResult, tag_with_dask
     from ._training.audit import Suspect
     from ._training.corpus import Corpus
+    from ._training.label import LabelSession
     from ._training.train import TrainResult
 
 __version__ = "0.1.0"
@@ -46,21 +57,31 @@ __all__ = [
     "tag_frame",
     "tag_with_dask",
     "write_records",
+    "format_for",
+    "FORMATS",
+    "PART_FORMATS",
     "segment",
     "segment_stream",
     "load_model",
+    "get_model",
     "load_corpus",
     "train",
     "evaluate",
     "audit",
     "agreement",
+    "format_evaluation",
+    "format_agreement",
+    "LabelSession",
     "Prediction",
     "TaggedSentence",
     "TaggedDocument",
     "Fragment",
     "TaggedRecord",
+    "TaggedRecords",
     "DaskResult",
     "Corpus",
+    "Suspect",
+    "TrainResult",
     "ReadOptions",
     "Span",
     "Model",
@@ -73,17 +94,22 @@ __all__ = [
 ]
 
 
+#: Names whose modules are imported on first use: the Dask engine's costs every command's start-up, and the
+#: training side's (the types that load_corpus, audit and train return, the labeling session) is not for predicting.
+_LAZY = {"tag_with_dask": "_dask", "DaskResult": "_dask", "PART_FORMATS": "_dask", "Corpus": "_training.corpus",
+         "Suspect": "_training.audit", "TrainResult": "_training.train", "LabelSession": "_training.label"}
+
+
 def __getattr__(name: str) -> Any:
-    # The Dask engine's module is imported on first use: importing it costs every command's start-up.
-    if name in ("tag_with_dask", "DaskResult"):
-        from . import _dask
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(_dask, name)
-    if name == "Corpus":  # the type load_corpus returns, imported with it
-        from ._training.corpus import Corpus
-
-        return Corpus
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def tag_frame(frame: pd.DataFrame, text_column: str = "text", *, rows: str = "document", id_column: str | None = None,
@@ -141,11 +167,19 @@ def train(data: str = "data/labeled", out: str = "models", *, seed: int = 0, fol
 
 
 def audit(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
-          hyperparameters: dict[str, Any] | None = None) -> list[Suspect]:
-    """Rows of a corpus that are likely mislabeled, most doubtful first (confident learning, out of fold)."""
-    from ._training.audit import audit as _audit
+          hyperparameters: dict[str, Any] | None = None, output: str | None = None) -> list[Suspect]:
+    """Rows of a corpus that are likely mislabeled, most doubtful first (confident learning, out of fold).
 
-    return _audit(data, seed=seed, folds=folds, hyperparameters=hyperparameters)
+    With ``output`` (a file name), also write every suspect there as CSV, atomically, to review in a
+    spreadsheet: ``id``, ``file``, ``given``, ``suggested``, one ``p_LABEL`` per label, ``text``.
+    """
+    from ._training.audit import audit as _audit
+    from ._training.audit import write_suspects
+
+    suspects = _audit(data, seed=seed, folds=folds, hyperparameters=hyperparameters)
+    if output is not None:
+        write_suspects(suspects, output)
+    return suspects
 
 
 def agreement(first: str, second: str) -> dict[str, Any]:
@@ -153,6 +187,21 @@ def agreement(first: str, second: str) -> dict[str, Any]:
     from ._training.audit import agreement as _agreement
 
     return _agreement(first, second)
+
+
+def format_agreement(result: dict[str, Any], first: str, second: str) -> str:
+    """``agreement(first, second)`` as plain text: kappa, raw agreement, and the confusion table."""
+    from ._training.audit import format_agreement as _format
+
+    return _format(result, first, second)
+
+
+def format_evaluation(evaluation: dict[str, Any]) -> str:
+    """An evaluation (what ``evaluate`` returns, or a model manifest's ``evaluation``) as plain-text tables,
+    real text first."""
+    from ._training.evaluation import format_evaluation as _format
+
+    return _format(evaluation)
 
 
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,

@@ -38,9 +38,18 @@ from typing import Any, BinaryIO
 
 from ._columns import BASE_COLUMNS
 from ._errors import InputError, PropclfError
-from ._inputs import ReadOptions, ReplaceCounter, Source, counting, expand_inputs, output_name, table_columns
+from ._inputs import (
+    ReadOptions,
+    ReplaceCounter,
+    Source,
+    counting,
+    expand_inputs,
+    output_columns,
+    output_name,
+    table_columns,
+)
 from ._labels import LABELS
-from ._outputs import column_value, output_columns
+from ._outputs import column_value
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
 from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
 from ._tagging import TaggedRecord, tag_files

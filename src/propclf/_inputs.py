@@ -23,13 +23,13 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ._columns import CARRIED_PREFIX, OWN_COLUMNS
+from ._columns import CARRIED_PREFIX, DOCUMENT_COLUMNS, OWN_COLUMNS
 from ._errors import InputError, shown
 from ._formats import document_kind, kept_name, not_text, open_document
 from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
-           "carried_names", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
+           "carried_names", "output_columns", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
@@ -504,6 +504,12 @@ def read_table_heads(sources: list[Source], options: ReadOptions,
             units.close()
         raise
     return columns, opened
+
+
+def output_columns(sources: list[Source], carried: list[str]) -> list[str]:
+    """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then
+    ``carried``, the tables' own columns (see ``read_table_heads``)."""
+    return [*(DOCUMENT_COLUMNS if any(source.document for source in sources) else ()), *carried]
 
 
 def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:

@@ -251,6 +251,17 @@ class Model:
         """Coefficients as an array of shape (labels, features), rows in LABELS order."""
         return self.scorer.coef
 
+    def describe(self) -> dict[str, Any]:
+        """What the manifest says of the model: its ``path``, the training ``rows`` and their ``per_label``
+        counts, the chosen ``settings`` in one line, the macro-F1 on each ``real_text`` set (by name) and by
+        in-corpus ``cross_validation`` (None when not measured)."""
+        data = self.manifest.get("training_data", {})
+        evaluation = self.manifest.get("evaluation", {})
+        return {"path": self.path, "rows": data.get("rows"), "per_label": data.get("per_label"),
+                "settings": describe_settings(self.manifest.get("hyperparameters", {})),
+                "real_text": {name: result["macro_f1"] for name, result in (evaluation.get("real_text") or {}).items()},
+                "cross_validation": evaluation.get("cross_validation", {}).get("macro_f1")}
+
     def top_features(self, label: str, top: int = 15) -> list[tuple[str, float]]:
         """The TF-IDF features with the largest coefficients for ``label``: what the model looks for."""
         from ._plain import EMBEDDING_FEATURE

@@ -9,32 +9,69 @@ import csv
 import html
 import io
 import json
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, groupby
+from pathlib import Path
 from typing import TextIO
 
 from ._columns import BASE_COLUMNS, DOCUMENT_COLUMNS
-from ._inputs import Source
+from ._inputs import refuse_input_as_output
 from ._labels import LABEL_NAMES, LABELS
 from ._predict import UNCERTAIN
-from ._tagging import TaggedRecord
+from ._tagging import TaggedRecord, TaggedRecords
+from ._textio import atomic_writer
 
-__all__ = ["FORMATS", "output_columns", "column_value", "write_records", "html_fragment"]
+__all__ = ["FORMATS", "format_for", "column_value", "write_records", "html_fragment"]
 
 FORMATS = ("table", "csv", "jsonl", "html")
 COLOURS = {"slogan": "#f4a6a6", "critique": "#9cc7f0", "neutral": "#e8e8e0", UNCERTAIN: "#f3e19b"}
 
 
-def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: str,
-                  extra_columns: list[str] | None = None) -> Counter[str]:
-    """Write records to ``out`` in ``output_format``; return the count of each label written.
+#: The output format of a file name's extension.
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
+                  ".txt": "table"}
 
-    ``extra_columns`` (CSV only) fixes the columns after BASE_COLUMNS, in order (see output_columns):
-    DOCUMENT_COLUMNS when documents are among the inputs, then the carried-through columns of table
-    inputs (their names in ``TaggedRecord.fields``, never one of propclf's own: see ``carried_names``).
+
+def format_for(path: str | os.PathLike[str]) -> str | None:
+    """The output format a file name asks for by its extension: ``csv``, ``jsonl`` (.jsonl, .ndjson), ``html``
+    (.html, .htm) or ``table`` (.txt); None for any other name."""
+    return SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
+def write_records(records: Iterable[TaggedRecord], out: TextIO | str | os.PathLike[str],
+                  output_format: str | None = None, extra_columns: list[str] | None = None) -> Counter[str]:
+    """Write records to ``out`` in ``output_format`` (one of FORMATS); return the count of each label written.
+
+    ``out`` is an open text stream, or a file name: the file is written atomically (it appears only when
+    complete), its format is its extension's when ``output_format`` is None (see ``format_for``), and it
+    must not be one of the inputs of ``tag_files`` records (InputError). ``extra_columns`` (CSV only) are the
+    columns after propclf's own, in order: by default the records' own ``columns`` (see ``TaggedRecords``),
+    so that a table's carried columns are written as ``propclf predict`` writes them.
     """
+    if output_format is None:
+        if isinstance(out, str | os.PathLike) and (output_format := format_for(out)) is None:
+            raise ValueError(f"{out}: no output format has the extension {Path(out).suffix!r}; give output_format")
+        if output_format is None:
+            raise ValueError("write_records() to a stream needs output_format")
+    if output_format not in FORMATS:
+        raise ValueError(f"unknown format {output_format!r} (expected one of {', '.join(FORMATS)})")
+    tagged = records if isinstance(records, TaggedRecords) else None
+    if not isinstance(out, str | os.PathLike):
+        return _write(records, out, output_format, extra_columns, tagged)
+    if tagged is not None:
+        refuse_input_as_output(out, tagged._sources)  # (the inputs as found, with their paths)
+        # Reading the columns reads the model and the tables' heads: their errors come before the file's.
+        columns = tagged.columns
+        extra_columns = columns if extra_columns is None else extra_columns
+    with atomic_writer(out) as handle:
+        return _write(records, handle, output_format, extra_columns, tagged)
+
+
+def _write(records: Iterable[TaggedRecord], out: TextIO, output_format: str, extra_columns: list[str] | None,
+           tagged: TaggedRecords | None) -> Counter[str]:
     counts: Counter[str] = Counter()
     # Read (and so validate) the first input before writing anything: a bad first file must not
     # leave a CSV header or half a page behind on standard output.
@@ -42,22 +79,15 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO, output_format: s
     first = next(iterator, None)
     counted = _count(chain([first], iterator) if first is not None else iterator, counts)
     if output_format == "csv":
-        _write_csv(counted, out, extra_columns or [])
+        columns = extra_columns if extra_columns is not None else tagged.columns if tagged is not None else []
+        _write_csv(counted, out, columns)
     elif output_format == "jsonl":
         _write_jsonl(counted, out)
     elif output_format == "table":
         _write_table(counted, out)
-    elif output_format == "html":
-        _write_html(counted, out)
     else:
-        raise ValueError(f"unknown format {output_format!r} (expected one of {', '.join(FORMATS)})")
+        _write_html(counted, out)
     return counts
-
-
-def output_columns(sources: list[Source], carried: list[str]) -> list[str]:
-    """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then
-    ``carried``, the tables' own columns (see ``_inputs.read_table_heads``)."""
-    return [*(DOCUMENT_COLUMNS if any(source.document for source in sources) else ()), *carried]
 
 
 def column_value(record: TaggedRecord, column: str) -> object:

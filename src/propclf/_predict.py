@@ -126,26 +126,34 @@ def _check_confidence(min_confidence: float | None) -> None:
         raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
 
 
+#: How many n-grams ``explain=True`` lists.
+EXPLAIN_TOP = 8
+
+
 @overload
-def predict(texts: str, *, model: ModelLike = None, explain: bool = False,
+def predict(texts: str, *, model: ModelLike = None, explain: bool | int = False,
             min_confidence: float | None = None) -> Prediction: ...
 @overload
-def predict(texts: Sequence[str], *, model: ModelLike = None, explain: bool = False,
+def predict(texts: Sequence[str], *, model: ModelLike = None, explain: bool | int = False,
             min_confidence: float | None = None) -> list[Prediction]: ...
 
 
-def predict(texts: str | Sequence[str], *, model: ModelLike = None, explain: bool = False,
+def predict(texts: str | Sequence[str], *, model: ModelLike = None, explain: bool | int = False,
             min_confidence: float | None = None) -> Prediction | list[Prediction]:
     """Label sentences: one string gives one Prediction, a list gives a list in the same order.
 
     Each text is taken as one sentence (white space and hyphenated line-wraps are cleaned first);
     use ``tag`` to split a document into sentences. A text longer than 5,000 characters
     (``MAX_SENTENCE_CHARS``) is labeled by its first 5,000, cut at white space, as ``tag`` cuts a
-    run-on. With ``explain=True`` each result lists the n-grams that drove it; with
+    run-on. With ``explain=True`` each result lists the 8 n-grams that drove it most (``explain=N``: the
+    N that did, as ``propclf explain --top N`` shows them); with
     ``min_confidence=P`` a result whose top probability is below P is labeled ``"uncertain"`` (its
     probabilities are kept).
     """
     _check_confidence(min_confidence)
+    top = EXPLAIN_TOP if explain is True else explain or 0
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise TypeError(f"predict(explain=...) takes True, False or a number of n-grams, got {explain!r}")
     if isinstance(texts, bytes | bytearray | memoryview):  # a sequence too, of ints
         raise TypeError(f"predict() takes strings, got {type(texts).__name__}; decode it first")
     single = isinstance(texts, str)
@@ -156,7 +164,7 @@ def predict(texts: str | Sequence[str], *, model: ModelLike = None, explain: boo
     resolved = get_model(model)
     cleaned = [normalize(_first_sentence_chars(text)) for text in batch]
     decided = [_decide(row, min_confidence) for row in resolved.predict_proba(cleaned)]
-    explanations = _explanations(resolved, cleaned, decided) if explain else [None] * len(batch)
+    explanations = _explanations(resolved, cleaned, decided, top) if top else [None] * len(batch)
     results = [Prediction(text, label, probabilities, explanation)
                for text, (label, probabilities), explanation in zip(batch, decided, explanations)]
     return results[0] if single else results
@@ -170,10 +178,11 @@ def _first_sentence_chars(text: str) -> str:
     return next((text[start:end] for start, end in capped(text) if not text[start:end].isspace()), "")
 
 
-def _explanations(model: Model, texts: list[str], decided: list[tuple[str, dict[str, float]]]) -> list:
+def _explanations(model: Model, texts: list[str], decided: list[tuple[str, dict[str, float]]],
+                  top: int = EXPLAIN_TOP) -> list:
     # An uncertain sentence is explained towards its most probable label.
     labels = [max(probabilities, key=probabilities.__getitem__) for _, probabilities in decided]
-    return model.explain(texts, labels)
+    return model.explain(texts, labels, top=top)
 
 
 def tag(document: str, *, model: ModelLike = None, explain: bool = False,

@@ -11,17 +11,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from typing import Any
 
 from ._errors import ModelError, PropclfError
-from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, read_units
+from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, output_columns, read_table_heads, read_units
 from ._labels import LABELS
 from ._model import Model
 from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_documents
 from ._segment import Span, capped, independent_chunks, normalize, segment
 
-__all__ = ["TaggedRecord", "tag_files", "tag_sources", "tag_units", "label_chunks", "TASK_CHARS"]
+__all__ = ["TaggedRecord", "TaggedRecords", "tag_files", "tag_sources", "tag_units", "label_chunks", "TASK_CHARS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +55,84 @@ def tag_files(
     warn: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = 1,
-) -> Iterator[TaggedRecord]:
+) -> TaggedRecords:
     """Tag every sentence of text files, documents (HTML, PDF, Word), folders, tables and '-' (stdin),
-    streaming, in input order.
+    streaming, in input order: a ``TaggedRecords``, an iterator of ``TaggedRecord``.
 
     ``options`` says how to read (encoding, table columns...). ``warn`` receives one-line warnings
     (default: ignored); ``progress`` receives the number of input characters done, as they are done.
     ``jobs`` processes share the work (None: one per core); the records are the same, in the same
     order, whatever the number. Processes start only once there is more than one task's worth of text.
+    Nothing is read until the records (or ``columns``) are asked for.
     """
     _check_confidence(min_confidence)
-    options = options or ReadOptions()
-    yield from tag_sources(expand_inputs(inputs, options.glob), get_model(model), options, explain=explain,
-                           min_confidence=min_confidence, warn=warn, progress=progress, jobs=jobs)
+    return TaggedRecords(list(inputs), model, options or ReadOptions(), explain=explain,
+                         min_confidence=min_confidence, warn=warn, progress=progress, jobs=jobs)
+
+
+class TaggedRecords(Iterator[TaggedRecord]):
+    """What ``tag_files`` returns: its records, one at a time, and what a writer needs before the first.
+
+    ``inputs`` are the inputs' names with folders expanded into their files, ``tables`` those that are
+    tables (.csv, .tsv, .jsonl), ``size`` their total size in bytes (None when one is standard input).
+    ``columns`` are the CSV output's columns after propclf's own, as ``propclf predict`` writes them: the
+    documents' ``page`` and ``extracted`` when documents are among the inputs, then every table's carried
+    columns (``write_records`` writes them by itself). Reading them reads each table's head.
+    """
+
+    def __init__(self, inputs: list[str | Source], model: ModelLike, options: ReadOptions, *, explain: bool,
+                 min_confidence: float | None, warn: Callable[[str], None] | None,
+                 progress: Callable[[int], None] | None, jobs: int | None) -> None:
+        self._inputs, self._model, self._options = inputs, model, options
+        self._settings = {"explain": explain, "min_confidence": min_confidence, "warn": warn, "progress": progress,
+                          "jobs": jobs}
+        self._columns: list[str] = []
+        self._opened: dict[str, Iterator[TextUnit]] = {}
+        self._records: Any = None  # the generator of tag_sources, once started
+
+    @cached_property
+    def _sources(self) -> list[Source]:
+        """The expanded inputs (a missing one raises InputError here)."""
+        return expand_inputs(self._inputs, self._options.glob)
+
+    @property
+    def inputs(self) -> list[str]:
+        return [source.name for source in self._sources]
+
+    @property
+    def tables(self) -> list[str]:
+        return [source.name for source in self._sources if source.is_table]
+
+    @property
+    def size(self) -> int | None:
+        sizes = [source.size() for source in self._sources]
+        return sum(size for size in sizes if size is not None) if None not in sizes else None
+
+    @property
+    def columns(self) -> list[str]:
+        self._start()
+        return self._columns
+
+    def _start(self) -> Iterator[TaggedRecord]:
+        if self._records is None:
+            sources = self._sources
+            model = get_model(self._model)
+            # The CSV header needs every table's columns first; they come from the reader of its rows.
+            carried, self._opened = read_table_heads(sources, self._options,
+                                                     self._settings["warn"] or (lambda _: None))
+            self._columns = output_columns(sources, carried)
+            self._records = tag_sources(sources, model, self._options, opened=self._opened, **self._settings)
+        return self._records
+
+    def __next__(self) -> TaggedRecord:
+        return next(self._start())
+
+    def close(self) -> None:
+        """Stop early: close the inputs still open (and the worker processes)."""
+        if self._records is not None:
+            self._records.close()
+        for units in self._opened.values():  # tables kept open at their first row, not reached yet
+            units.close()
 
 
 def tag_sources(sources: list[Source], model: Model, options: ReadOptions, *, explain: bool = False,

@@ -14,28 +14,36 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__, agreement, audit, evaluate, predict, train
-from ._errors import ModelVersionWarning, PropclfError
-from ._inputs import ReadOptions, expand_inputs, read_table_heads, refuse_input_as_output
-from ._labels import LABELS
-from ._model import describe_settings
-from ._outputs import FORMATS, output_columns, write_records
-from ._predict import get_model
-from ._tagging import tag_sources
-from ._textio import atomic_writer
+# The public API only: every command is a call to it (see tests/test_layout_cli.py).
+from . import (
+    FORMATS,
+    LABELS,
+    ModelVersionWarning,
+    PropclfError,
+    ReadOptions,
+    TaggedRecords,
+    __version__,
+    agreement,
+    audit,
+    evaluate,
+    format_agreement,
+    format_evaluation,
+    format_for,
+    get_model,
+    predict,
+    tag_files,
+    train,
+    write_records,
+)
 
 __all__ = ["cli", "main"]
 
 _python_show_warning = warnings.showwarning
-
-_SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
-                   ".txt": "table"}
 
 
 class _PipeClosed(Exception):
@@ -150,11 +158,9 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
     with _StepProgress(time.monotonic()) as progress:
         result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
                        crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
-    from ._training.evaluation import format_evaluation
-
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
-    click.echo(f"\nChosen by {manifest['search']['scoring']}: {describe_settings(manifest['hyperparameters'])}")
+    click.echo(f"\nChosen by {manifest['search']['scoring']}: {result.settings}")
     files = ", ".join(f"{name} (sha256 {entry['sha256'][:12]}...)" for name, entry in manifest["files"].items())
     click.echo(f"Saved to {result.model_path.parent}: {files}, and the manifest propclf.json")
     if report:
@@ -179,8 +185,6 @@ def evaluate_command(data: str, seed: int, folds: int, jobs: int, report: str, n
         result = evaluate(data, seed=seed, folds=folds, n_jobs=jobs, report=None if no_report else report,
                           challenge=challenge, crosswriter=crosswriter, progress=progress, features=features,
                           encoder=encoder)
-    from ._training.evaluation import format_evaluation
-
     click.echo(format_evaluation(result))
     if not no_report:
         click.echo(f"Wrote the evaluation report to {report}/REPORT.md")
@@ -245,19 +249,16 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
     if scheduler or workers or output_format == "parquet":
         raise click.UsageError("--scheduler, --workers and --format parquet need --engine dask")
     output_format = output_format or _default_format(output)
-    sources = expand_inputs(inputs, glob)  # fail on a missing input before anything else
-    _refuse_table_options(sources)
-    if output:
-        refuse_input_as_output(output, sources)
-    model = get_model(model_path, trust=trust_pickle)
-    # The CSV header needs every table's columns first; they come from the reader of its rows.
-    columns, opened = read_table_heads(sources, options, _warn)
-    bar = _progress_bar(sources, progress, to_terminal=not output and sys.stdout.isatty())
-    with bar, (atomic_writer(output) if output else nullcontext(sys.stdout)) as out:
-        records = tag_sources(sources, model, options, explain=explain or output_format == "html",
-                              min_confidence=min_confidence, warn=_warn, progress=bar.update, jobs=jobs,
-                              opened=opened)
-        write_records(records, out, output_format, extra_columns=output_columns(sources, columns))
+    bar: Any = _NoBar()
+    # A model path is loaded when the records are first asked for, after the inputs are checked.
+    records = tag_files(inputs, model=get_model(model_path, trust=True) if trust_pickle else model_path,
+                        options=options, explain=explain or output_format == "html", min_confidence=min_confidence,
+                        warn=_warn, progress=lambda done: bar.update(done), jobs=jobs)
+    _refuse_table_options(records)  # a missing input fails here, before anything else
+    bar = _progress_bar(records, progress, to_terminal=not output and sys.stdout.isatty())
+    with bar:
+        # To a file: refused if it is an input; the model and the tables' heads are read before it is opened.
+        write_records(records, output or sys.stdout, output_format)
         # The bar counts characters against a length in bytes: a text that is not all ASCII ends short of it.
         bar.update(max(0, getattr(bar, "length", 0) - getattr(bar, "pos", 0)))
     if output:
@@ -267,7 +268,7 @@ def predict_command(inputs: Sequence[str], output_format: str | None, output: st
 def _predict_with_dask(inputs: Sequence[str], output: str | None, output_format: str, options: ReadOptions,
                        model: Any, min_confidence: float | None, explain: bool, scheduler: str | None,
                        workers: int | None, partition_mb: float) -> None:
-    from ._dask import PART_FORMATS, tag_with_dask
+    from . import PART_FORMATS, tag_with_dask  # the Dask engine's module is imported only for it
 
     if not output:
         raise click.UsageError("--engine dask needs --output DIR: a folder for the part files")
@@ -280,25 +281,26 @@ def _predict_with_dask(inputs: Sequence[str], output: str | None, output_format:
                f"in {output}", err=True)
 
 
-def _refuse_table_options(sources: list) -> None:
+def _refuse_table_options(records: TaggedRecords) -> None:
     """--text-column, --id-column and --rows say how to read tables: given with no table, they would do nothing."""
     context = click.get_current_context()
     given = [f"--{name.replace('_', '-')}" for name in ("text_column", "id_column", "rows")
              if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
-    if given and not any(source.is_table for source in sources):
-        raise click.UsageError(f"{sources[0].name}: {', '.join(given)} applies to .csv, .tsv and .jsonl inputs, "
+    if given and not records.tables:
+        raise click.UsageError(f"{records.inputs[0]}: {', '.join(given)} applies to .csv, .tsv and .jsonl inputs, "
                                "and no input is one")
 
 
 def _default_format(output: str | None) -> str:
     if output:
-        suffix = Path(output).suffix.lower()
-        if suffix not in _SUFFIX_FORMATS and not Path(output).is_dir():  # (a folder: the writer says so)
+        chosen = format_for(output)
+        if chosen is None and not Path(output).is_dir():  # (a folder: the writer says so)
             # Writing CSV into out.xlsx would only look like success.
+            suffix = Path(output).suffix.lower()
             extension = f"the extension {suffix!r}" if suffix else "a name without an extension"
             raise click.UsageError(f"{output}: no output format has {extension}; name it .csv, .jsonl, .html "
                                    "or .txt, or give --format")
-        return _SUFFIX_FORMATS.get(suffix, "csv")
+        return chosen or "csv"
     return "table" if sys.stdout.isatty() else "csv"
 
 
@@ -321,16 +323,16 @@ class _NoBar:
 BAR_MIN_BYTES = 1_000_000
 
 
-def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # click's type is private
+def _progress_bar(records: TaggedRecords, wanted: bool | None, to_terminal: bool):  # click's type is private
     """A bar on standard error, by default only on a terminal, for a long input, and when the output does
     not stream to that same terminal (where it shows the progress itself, and a bar would be glued to it)."""
-    sizes = [source.size() for source in sources]
-    if None in sizes:
+    size = records.size
+    if size is None:
         return _NoBar()
-    show = sys.stderr.isatty() and not to_terminal and sum(sizes) >= BAR_MIN_BYTES if wanted is None else wanted
+    show = sys.stderr.isatty() and not to_terminal and size >= BAR_MIN_BYTES if wanted is None else wanted
     if not show:
         return _NoBar()
-    return click.progressbar(length=max(1, sum(sizes)), label="Tagging", file=sys.stderr)
+    return click.progressbar(length=max(1, size), label="Tagging", file=sys.stderr)
 
 
 @cli.command("audit")
@@ -345,16 +347,10 @@ def _progress_bar(sources: list, wanted: bool | None, to_terminal: bool):  # cli
 def audit_command(data: str, seed: int, folds: int, top: int, output: str | None, model_path: str | None,
                   trust_pickle: bool) -> None:
     """List rows of the corpus that are likely mislabeled (confident learning on out-of-fold probabilities)."""
-    import csv
-
     settings = get_model(model_path, trust=trust_pickle).manifest.get("hyperparameters")
-    suspects = audit(data, seed=seed, folds=folds, hyperparameters=settings)
-    if output:  # the file first: it is the complete list, the screen shows the top
-        with atomic_writer(output) as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["id", "file", "given", "suggested", *(f"p_{label}" for label in LABELS), "text"])
-            for s in suspects:
-                writer.writerow([s.id, s.file, s.given, s.suggested, *(s.probabilities[k] for k in LABELS), s.text])
+    # The file is the complete list; the screen shows the top.
+    suspects = audit(data, seed=seed, folds=folds, hyperparameters=settings, output=output or None)
+    if output:
         click.echo(f"Wrote {output}", err=True)
     click.echo(f"{len(suspects)} suspect row(s) in {data}; most doubtful first. Review each by hand.")
     for suspect in suspects[:top]:
@@ -368,8 +364,6 @@ def audit_command(data: str, seed: int, folds: int, top: int, output: str | None
 @click.argument("second")
 def agreement_command(first: str, second: str) -> None:
     """Cohen's kappa and the confusion between two annotators' labels (CSV files with id or text, and label)."""
-    from ._training.audit import format_agreement
-
     result = agreement(first, second)
     click.echo(format_agreement(result, first, second))
     if result["disagreements"]:
@@ -405,14 +399,12 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
                   retrain_every: int, context: bool, export_queue: str | None, count: int, import_path: str | None,
                   model_path: str | None, trust_pickle: bool) -> None:
     """Label the sentences of DOCUMENTS one at a time, least sure first; every answer is saved at once."""
-    from ._training.label import LabelSession, default_annotator
+    from . import LabelSession  # the training side is imported only to label
 
     if not documents:
         raise click.UsageError("give at least one document to label")
-    annotator = annotator or default_annotator()
-    into = into or str(Path(corpus) / f"label-{annotator}.csv")
     model = get_model(model_path, trust=trust_pickle)
-    with LabelSession(list(documents), into, model=model, corpus=corpus, annotator=annotator,
+    with LabelSession(list(documents), into or None, model=model, corpus=corpus, annotator=annotator,
                       order=order, retrain_every=retrain_every) as session:
         if export_queue:
             written = session.export_queue(export_queue, count)
@@ -421,8 +413,8 @@ def label_command(documents: Sequence[str], into: str | None, corpus: str, annot
             return
         if import_path:
             result = session.import_reviewed(import_path)
-            click.echo(f"Appended {result['written']} label(s) to {into}; {result['already_labeled']} already "
-                       f"labeled, {result['blank']} left blank.")
+            click.echo(f"Appended {result['written']} label(s) to {into or session.into}; "
+                       f"{result['already_labeled']} already labeled, {result['blank']} left blank.")
             return
         _label_loop(session, context, sys.stdin.isatty())
 
@@ -483,12 +475,11 @@ def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, t
     if not sentence.strip():
         raise click.BadParameter("is empty: give the sentence to explain", param_hint="SENTENCE")
     model = get_model(model_path, trust=trust_pickle)
-    result = predict(sentence, model=model)
-    (explanation,) = model.explain([sentence], [result.label], top=top)
+    result = predict(sentence, model=model, explain=top)
     click.echo(f"{result.label}  " + "  ".join(f"{k} {v:.3f}" for k, v in result.probabilities.items()))
     value = "feature" if model.manifest.get("encoder") else "tf-idf"  # an encoder model has embedding values too
     click.echo(f"\nWhat pushed it towards {result.label} ({value} value x coefficient):")
-    for name, weight in explanation:
+    for name, weight in result.explanation or []:
         click.echo(f"  {weight:+8.3f}  {name}")
 
 
@@ -499,15 +490,11 @@ def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, t
 def inspect_command(model_path: str | None, trust_pickle: bool, top: int) -> None:
     """Show the model: what it was trained on, and the strongest features of each label."""
     model = get_model(model_path, trust=trust_pickle)
-    manifest = model.manifest
-    data = manifest.get("training_data", {})
-    settings = manifest.get("hyperparameters", {})
-    evaluation = manifest.get("evaluation", {})
-    real = ", ".join(f"{name} {result['macro_f1']}" for name, result in (evaluation.get("real_text") or {}).items())
-    click.echo(f"{model.path}: trained on {data.get('rows')} rows {data.get('per_label')}, "
-               f"{describe_settings(settings)}")
+    about = model.describe()
+    real = ", ".join(f"{name} {macro_f1}" for name, macro_f1 in about["real_text"].items())
+    click.echo(f"{about['path']}: trained on {about['rows']} rows {about['per_label']}, {about['settings']}")
     click.echo(f"macro-F1 on real text: {real or 'not measured'}; in-corpus cross-validation "
-               f"{evaluation.get('cross_validation', {}).get('macro_f1')}")
+               f"{about['cross_validation']}")
     click.echo("Word n-grams are shown plain, character n-grams quoted.")
     for label in LABELS:
         click.echo(f"\n{label}:")

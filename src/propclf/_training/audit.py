@@ -15,10 +15,10 @@ from typing import Any
 
 from .._errors import InputError, shown
 from .._labels import LABELS
-from .._textio import read_text
+from .._textio import atomic_writer, read_text
 from .corpus import load_corpus
 
-__all__ = ["Suspect", "audit", "agreement", "format_agreement"]
+__all__ = ["Suspect", "audit", "write_suspects", "agreement", "format_agreement"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,15 @@ def agreement(first: str | Path, second: str | Path) -> dict[str, Any]:
         "confusion": confusion_matrix(labels_a, labels_b, labels=list(LABELS)).tolist(),
         "disagreements": [(key, a[key], b[key]) for key in shared if a[key] != b[key]],
     }
+
+
+def write_suspects(suspects: list[Suspect], path: str | Path) -> None:
+    """Every suspect as one CSV row, atomically: to review in a spreadsheet."""
+    with atomic_writer(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "file", "given", "suggested", *(f"p_{label}" for label in LABELS), "text"])
+        for s in suspects:
+            writer.writerow([s.id, s.file, s.given, s.suggested, *(s.probabilities[k] for k in LABELS), s.text])
 
 
 def format_agreement(result: dict[str, Any], first: str, second: str) -> str:

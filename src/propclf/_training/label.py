@@ -66,9 +66,13 @@ class Candidate:
 class LabelSession:
     """Sentences of some documents to label, most useful first, and the file the labels go to."""
 
-    def __init__(self, documents: list[str | Path], into: str | Path, *, model: Model, corpus: str | Path,
-                 annotator: str | None = None, order: str = "uncertainty", retrain_every: int = 0) -> None:
-        self.into = Path(into)
+    def __init__(self, documents: list[str | Path], into: str | Path | None = None, *, model: Model,
+                 corpus: str | Path, annotator: str | None = None, order: str = "uncertainty",
+                 retrain_every: int = 0) -> None:
+        """``into`` defaults to ``label-ANNOTATOR.csv`` in ``corpus``; ``annotator`` to ``$PROPCLF_ANNOTATOR``,
+        else the login name."""
+        annotator = annotator or default_annotator()
+        self.into = Path(into) if into is not None else Path(corpus) / f"label-{annotator}.csv"
         self._file_lock = _FileLock(self.into)
         try:
             self._start(documents, model, corpus, annotator, order, retrain_every)

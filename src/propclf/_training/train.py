@@ -78,6 +78,11 @@ class TrainResult:
     model_path: Path
     manifest: dict[str, Any]
 
+    @property
+    def settings(self) -> str:
+        """The chosen settings in one line: ``features=word+char, C=1.0, class weight balanced[, encoder ...]``."""
+        return describe_settings(self.manifest["hyperparameters"])
+
 
 def default_challenge(data: str | Path) -> Path:
     """The challenge set that goes with a corpus folder: ``../challenge/challenge.csv`` beside it."""
