@@ -25,6 +25,7 @@ from ._outputs import write_records
 from ._predict import UNCERTAIN, Fragment, ModelLike, Prediction, TaggedDocument, TaggedSentence, predict, tag
 from ._segment import Span, segment, segment_stream
 from ._tagging import TaggedRecord, tag_files
+from ._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from ._training.audit import Suspect
     from ._training.corpus import Corpus
     from ._training.train import TrainResult
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

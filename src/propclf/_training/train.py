@@ -378,7 +378,7 @@ def _versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    from .. import __version__
+    from .._version import __version__
 
     return {"propclf": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
