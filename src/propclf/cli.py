@@ -24,7 +24,6 @@ from . import __version__, agreement, audit, evaluate, predict, train
 from ._errors import ModelVersionWarning, PropclfError
 from ._inputs import ReadOptions, expand_inputs, read_table_heads, refuse_input_as_output
 from ._labels import LABELS
-from ._model import describe_settings
 from ._outputs import FORMATS, output_columns, write_records
 from ._predict import get_model
 from ._tagging import tag_sources
@@ -151,6 +150,7 @@ def train_command(data: str, out: str, seed: int, folds: int, jobs: int, report:
         result = train(data, out, seed=seed, folds=folds, n_jobs=jobs, report=report, challenge=challenge,
                        crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
     from ._training.evaluation import format_evaluation
+    from ._training.pipeline import describe_settings
 
     manifest = result.manifest
     click.echo(format_evaluation(manifest["evaluation"]))
@@ -498,6 +498,8 @@ def explain_command(sentence: str, model_path: str | None, trust_pickle: bool, t
               help="How many features to show per label.")
 def inspect_command(model_path: str | None, trust_pickle: bool, top: int) -> None:
     """Show the model: what it was trained on, and the strongest features of each label."""
+    from ._training.pipeline import describe_settings
+
     model = get_model(model_path, trust=trust_pickle)
     manifest = model.manifest
     data = manifest.get("training_data", {})

@@ -19,16 +19,7 @@ from typing import Any
 
 from .._errors import CorpusError
 from .._labels import LABELS
-from .._model import (
-    DEFAULT_ENCODER,
-    build_classifier,
-    build_pipeline,
-    build_vectorizers,
-    describe_settings,
-    save_model,
-    scale,
-    settings_of,
-)
+from .._model import DEFAULT_ENCODER, load_model, save_model
 from .corpus import AUTHORED, Corpus, load_corpus
 from .evaluation import (
     DEFAULT_CROSSWRITER,
@@ -40,9 +31,11 @@ from .evaluation import (
     held_out_scores,
     real_text_sets,
     report_progress,
+    scale,
     scores,
     splitter,
 )
+from .pipeline import build_classifier, build_pipeline, build_vectorizers, describe_settings, settings_of
 
 __all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "measure",
            "default_challenge"]
@@ -469,8 +462,6 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
     report_progress(progress, f"Checking the plain files against the pipeline and saving the model to {out}...")
     model_path = save_model(pipeline, manifest, out,
                             check_texts=corpus.texts[:ENCODER_CHECK_ROWS] if encoded else corpus.texts)
-    from .._model import load_model
-
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)
 
 
