@@ -23,9 +23,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._binary import not_text
 from ._columns import CARRIED_PREFIX, OWN_COLUMNS
 from ._errors import InputError, shown
-from ._formats import document_kind, kept_name, not_text, open_document
+from ._formats import document_kind, kept_name, open_document
 from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
@@ -157,7 +158,7 @@ def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]
 
 
 def _binary_file(source: Source) -> InputError | None:
-    """The error for a file of a folder that is binary, by its first bytes (see ``_formats.not_text``)."""
+    """The error for a file of a folder that is binary, by its first bytes (see ``_binary.not_text``)."""
     try:
         with _open(source) as handle:
             head = handle.read(16)

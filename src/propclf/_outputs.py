@@ -13,13 +13,14 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, groupby
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ._columns import BASE_COLUMNS, DOCUMENT_COLUMNS
 from ._inputs import Source
-from ._labels import LABEL_NAMES, LABELS
-from ._predict import UNCERTAIN
-from ._tagging import TaggedRecord
+from ._labels import LABEL_NAMES, LABELS, UNCERTAIN
+
+if TYPE_CHECKING:
+    from ._predict import TaggedRecord
 
 __all__ = ["FORMATS", "output_columns", "column_value", "write_records", "html_fragment"]
 
