@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._dask import DaskResult, tag_with_dask
     from ._training.audit import Suspect
     from ._training.corpus import Corpus
+    from ._training.evaluation import EvaluationResult
     from ._training.train import TrainResult
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "TaggedRecord",
     "DaskResult",
     "Corpus",
+    "EvaluationResult",
     "ReadOptions",
     "Span",
     "Model",
@@ -82,6 +84,10 @@ def __getattr__(name: str) -> Any:
         from ._training.corpus import Corpus
 
         return Corpus
+    if name == "EvaluationResult":  # the type evaluate returns
+        from ._training.evaluation import EvaluationResult
+
+        return EvaluationResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -157,16 +163,15 @@ def agreement(first: str, second: str) -> dict[str, Any]:
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
              n_jobs: int | None = None, report: str | None = None, challenge: str | None = None,
              crosswriter: str | None = "../shared/crosswriter", progress: Callable[[str], None] | None = None,
-             features: str = "tfidf", encoder: str = "minilm-l6") -> dict[str, Any]:
+             features: str = "tfidf", encoder: str = "minilm-l6") -> EvaluationResult:
     """Measure the training procedure on ``data``: real text first, then grouped cross-validation.
 
     The same measurement as ``train`` (see there for ``challenge``, ``crosswriter`` and ``features``), without
     saving a model. With ``report`` (a folder), also write the evaluation report there; otherwise
-    nothing is written.
+    nothing is written. The result is a dict whose ``to_frame()`` gives the per-label scores of each
+    set as a pandas DataFrame, and ``candidates_frame()`` the settings the search tried.
     """
-    from ._training.train import evaluate_corpus
+    from ._training.train import evaluate as _evaluate
 
-    _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
-                                  crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
-    return {**measured["evaluation"], "calibration": measured["calibration"],
-            "hyperparameters": measured["hyperparameters"]}
+    return _evaluate(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                     crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)

@@ -32,7 +32,6 @@ from ._textio import open_binary
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
            "carried_names", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
 BLOCK_BYTES = 1 << 20
 STDIN = "-"

@@ -22,13 +22,17 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import CorpusError
 from .._labels import LABELS
 from .corpus import _decode, _read_bytes
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "EvaluationResult",
     "HeldOutSet",
     "load_held_out",
     "real_text_sets",
@@ -71,6 +75,36 @@ class HeldOutSet:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+
+class EvaluationResult(dict[str, Any]):
+    """What ``evaluate`` returns: a dict (``real_text``, ``selection``, ``cross_validation``,
+    ``majority_baseline``, ``calibration``, ``hyperparameters``, and ``report`` when one was written)
+    whose tables are also pandas DataFrames (pandas is imported by these methods only)."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-label scores: one row per measured set and label, with columns ``set``, ``label``,
+        ``precision``, ``recall``, ``f1`` and ``support``; the real-text sets first (as in
+        ``real_text``), then ``cross-validation`` (the out-of-fold predictions on the corpus)."""
+        import pandas as pd
+
+        measured = {**(self.get("real_text") or {}), "cross-validation": self["cross_validation"]}
+        rows = [{"set": name, "label": label, **result["per_label"][label]}
+                for name, result in measured.items() for label in LABELS]
+        return pd.DataFrame(rows, columns=["set", "label", "precision", "recall", "f1", "support"])
+
+    def candidates_frame(self) -> pd.DataFrame:
+        """The settings the search tried: one row per candidate, with its settings (``class_weight`` named
+        as the report names it: ``balanced``, ``none``, ``neutral x2``), its macro-F1 on each real-text set
+        and in cross-validation, and ``chosen`` (True for the settings the model was trained with)."""
+        import pandas as pd
+
+        from .pipeline import class_weight_name, settings_of
+
+        selection = self["selection"]
+        rows = [{**row, "class_weight": class_weight_name(row["class_weight"]),
+                 "chosen": settings_of(row) == selection["chosen"]} for row in selection["candidates"]]
+        return pd.DataFrame(rows)
 
 
 def load_held_out(path: str | Path, name: str, use: str = "none") -> HeldOutSet:

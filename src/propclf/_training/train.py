@@ -23,6 +23,7 @@ from .._model import DEFAULT_ENCODER, load_model, save_model
 from .corpus import AUTHORED, Corpus, load_corpus
 from .evaluation import (
     DEFAULT_CROSSWRITER,
+    EvaluationResult,
     HeldOutSet,
     calibration_set,
     check_held_out,
@@ -37,7 +38,7 @@ from .evaluation import (
 )
 from .pipeline import build_classifier, build_pipeline, build_vectorizers, describe_settings, settings_of
 
-__all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "measure",
+__all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "evaluate", "measure",
            "default_challenge"]
 
 #: Candidate settings; the real-text score picks one. Real documents are mostly neutral, more so than
@@ -402,6 +403,18 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
             summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
             measured["evaluation"]["report"] = _report_summary(summary, report)
     return corpus, measured
+
+
+def evaluate(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: int | None = None,
+             report: str | Path | None = None, challenge: str | Path | None = None,
+             crosswriter: str | Path | None = DEFAULT_CROSSWRITER, progress: Progress | None = None,
+             features: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> EvaluationResult:
+    """What ``train`` measures, without saving a model: the evaluation with the calibration and the chosen
+    settings beside it (the report too, with ``report``)."""
+    _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                                  crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
+    return EvaluationResult({**measured["evaluation"], "calibration": measured["calibration"],
+                             "hyperparameters": measured["hyperparameters"]})
 
 
 def _remembering_embeddings(features: str) -> Any:
