@@ -157,8 +157,8 @@ def _summary(scores: list[float]) -> dict[str, float]:
 def compare(corpus: Any, hyperparameters: dict[str, Any], folds: int) -> dict[str, Any]:
     """Macro-F1 of propclf and fastText on the same grouped folds; training times per fold."""
     propclf = _import_propclf()
-    from propclf._model import build_pipeline
     from propclf._training.evaluation import splitter
+    from propclf._training.pipeline import build_pipeline
 
     splits = splitter(corpus.labels, corpus.groups, folds, SEED)
     texts, labels = corpus.texts, corpus.labels

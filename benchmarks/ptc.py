@@ -164,7 +164,7 @@ def _inner_task(texts: np.ndarray, labels: np.ndarray, train: np.ndarray, test: 
     """
     from sklearn.base import clone
 
-    from propclf._model import build_pipeline
+    from propclf._training.pipeline import build_pipeline
 
     pipeline = build_pipeline(features, values_of_c[0], SEED)
     vectorizer = pipeline.named_steps["features"]
@@ -208,7 +208,7 @@ def _choose(texts: np.ndarray, labels: np.ndarray, groups: np.ndarray, settings:
 
 def _cross_validate(sentences: list[Any], folds: int, settings: dict[str, Any]) -> dict[str, Any]:
     """Nested grouped CV; per-fold and pooled precision, recall, F1 of the propaganda class."""
-    from propclf._model import build_pipeline
+    from propclf._training.pipeline import build_pipeline
 
     texts = np.array([s.text for s in sentences], dtype=object)
     labels = np.array([POSITIVE if s.propaganda else NEGATIVE for s in sentences])

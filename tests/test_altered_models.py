@@ -135,7 +135,7 @@ def test_only_settings_propclf_writes_are_accepted(model_dir: Path, capsys, chan
 
 def test_the_word_pattern_is_propclf_s_own_not_the_file_s(model_dir: Path):
     """Even a harmless pattern the file names is not used: the tokens are the ones propclf trained on."""
-    from propclf._model import TOKEN_PATTERN
+    from propclf._plain import TOKEN_PATTERN
 
     model = load_model(model_dir)
     word = next(f for f in model.scorer.feature_sets if f.name == "word")

@@ -129,6 +129,27 @@ def test_held_out_files_with_problems_are_one_line_errors(tmp_path: Path):
         load_held_out(bad, "challenge")
 
 
+def test_out_of_fold_probabilities_use_every_recorded_setting(monkeypatch, tmp_path: Path):
+    """The audit's models are built with all of a manifest's settings (the encoder weight too), nothing else."""
+    import propclf._training.pipeline as pipeline
+    from propclf._training.evaluation import out_of_fold_probabilities
+
+    built, real = [], pipeline.build_pipeline
+
+    def recording(**settings):
+        built.append(settings)
+        return real(**settings)
+
+    monkeypatch.setattr(pipeline, "build_pipeline", recording)
+    corpus = load_corpus(str(small_corpus(tmp_path, 20)))
+    recorded = {"features": "word", "C": 3.0, "class_weight": None, "encoder": "minilm-l6", "encoder_weight": 0.5,
+                "word_vocabulary_size": 1234}
+    probabilities = out_of_fold_probabilities(corpus, recorded, seed=7, folds=2)
+    assert probabilities.shape == (60, 3)
+    assert built == [{"features": "word", "C": 3.0, "class_weight": None, "encoder": "minilm-l6",
+                      "encoder_weight": 0.5, "seed": 7}] * 2
+
+
 def test_confidence_table_by_hand():
     probabilities = np.array([[0.9, 0.05, 0.05], [0.6, 0.3, 0.1], [0.4, 0.35, 0.25], [0.2, 0.7, 0.1]])
     table = confidence_table(probabilities, ["slogan", "critique", "slogan", "critique"], levels=(0.0, 0.5, 0.8))

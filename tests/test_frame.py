@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import propclf
-from conftest import DATA, RAW
+from conftest import DATA, RAW, small_corpus
 from propclf import LABELS, InputError, load_corpus, tag, tag_frame
 from propclf._columns import BASE_COLUMNS
 from propclf._outputs import COLOURS
@@ -164,3 +164,46 @@ def test_tag_frame_with_workers_gives_the_same_frame(monkeypatch):
     one = tag_frame(frame)
     assert len(one) > 100
     pd.testing.assert_frame_equal(tag_frame(frame, jobs=2), one)
+
+
+def test_evaluation_results_as_frames(tmp_path: Path):
+    """evaluate() gives a dict; to_frame() its per-label scores, candidates_frame() the search's table."""
+    from test_evaluation import CHALLENGE_ROWS, write_challenge
+
+    challenge = write_challenge(tmp_path / "challenge.csv", CHALLENGE_ROWS)
+    result = propclf.evaluate(str(small_corpus(tmp_path, 40)), folds=2, n_jobs=1, challenge=str(challenge),
+                              crosswriter=None)
+    assert isinstance(result, dict) and isinstance(result, propclf.EvaluationResult)
+    assert list(result["real_text"]) == ["challenge"]
+
+    scores = result.to_frame()
+    assert list(scores.columns) == ["set", "label", "precision", "recall", "f1", "support"]
+    assert scores[["set", "label"]].values.tolist() == [[name, label] for name in ("challenge", "cross-validation")
+                                                        for label in LABELS]
+    measured = {"challenge": result["real_text"]["challenge"], "cross-validation": result["cross_validation"]}
+    for row in scores.itertuples():
+        expected = measured[row.set]["per_label"][row.label]
+        assert (row.precision, row.recall, row.f1, row.support) == (
+            expected["precision"], expected["recall"], expected["f1"], expected["support"])
+    assert scores.groupby("set")["support"].sum().to_dict() == {"challenge": 9, "cross-validation": 120}
+    assert [str(scores[c].dtype) for c in ("precision", "recall", "f1", "support")] == ["float64"] * 3 + ["int64"]
+
+    candidates = result.candidates_frame()
+    table = result["selection"]["candidates"]
+    assert len(candidates) == len(table) == 27
+    assert {"features", "C", "class_weight", "cv_macro_f1", "cv_std", "challenge_macro_f1",
+            "real_text_macro_f1", "chosen"} <= set(candidates.columns)
+    assert candidates["cv_macro_f1"].tolist() == [row["cv_macro_f1"] for row in table]
+    assert set(candidates["class_weight"]) == {"balanced", "none", "neutral x2"}
+    chosen = candidates[candidates["chosen"]]
+    assert len(chosen) == 1
+    settings = result["hyperparameters"]
+    assert chosen[["features", "C"]].values.tolist() == [[settings["features"], settings["C"]]]
+    assert chosen["real_text_macro_f1"].item() == candidates["real_text_macro_f1"].max()
+
+
+def test_importing_the_evaluation_imports_no_pandas():
+    code = ("import sys, propclf._training.train, propclf._training.evaluation; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

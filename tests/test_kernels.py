@@ -10,7 +10,7 @@ import pytest
 from conftest import MODELS
 from propclf import LABELS, load_model
 from propclf._kernels import KERNEL_MIN_CHARS, char_kernel
-from propclf._model import scale
+from propclf._training.evaluation import scale
 
 pytest.importorskip("numba")
 

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import DATA, MODELS, small_corpus
 from propclf import LABELS, ModelError, load_corpus, load_model, predict, train
-from propclf._model import FORMAT_VERSION, build_pipeline, scale
+from propclf._model import FORMAT_VERSION
+from propclf._training.evaluation import scale
+from propclf._training.pipeline import build_pipeline
 
 CORPUS = load_corpus(str(DATA))
 

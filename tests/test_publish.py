@@ -8,7 +8,8 @@ import pytest
 
 from conftest import small_corpus
 from propclf import load_model
-from propclf._model import build_pipeline, save_model
+from propclf._model import save_model
+from propclf._training.pipeline import build_pipeline
 
 PROBE = ["Long live the great leader!", "It was a cynical piece of theatre.", "The bus left at noon."]
 

@@ -114,3 +114,22 @@ def test_held_out_cases_do_not_regress():
     56 of 60 right when first measured; one bug it showed was fixed. Guard against falling back."""
     right = sum(texts(case["text"]) == case["sentences"] for case in HELD_OUT)
     assert len(HELD_OUT) == 60 and right >= 59
+
+
+@pytest.mark.parametrize("piece_chars", [1, 97, 4096])
+def test_segment_stream_gives_what_segment_gives_on_the_whole_text(monkeypatch, piece_chars: int):
+    """Text arriving in pieces of any size, cut into buffers many times over, segments as the whole text does."""
+    import propclf._segment as segmenter
+    from propclf import segment_stream
+
+    # The team documents hold 'sentences' of up to 4,100 characters (see test_tagging): the buffer must hold one.
+    monkeypatch.setattr(segmenter, "STREAM_BUFFER_CHARS", segmenter.MAX_SENTENCE_CHARS + 1)
+    paths = sorted(RAW.glob("*.txt"))[:6] if piece_chars == 1 else sorted(RAW.glob("*.txt"))
+    cut = 0
+    for path in paths:
+        document = path.read_text(encoding="utf-8")
+        pieces = (document[start:start + piece_chars] for start in range(0, len(document), piece_chars))
+        streamed = list(segment_stream(pieces))
+        assert streamed == segment(document), path.name
+        cut += len(document) > segmenter.STREAM_BUFFER_CHARS
+    assert cut  # some documents were longer than the buffer: the streaming cut was exercised

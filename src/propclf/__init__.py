@@ -35,6 +35,7 @@ from ._predict import (
 )
 from ._segment import Span, segment, segment_stream
 from ._tagging import TaggedRecord, TaggedRecords, tag_files
+from ._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,10 +43,9 @@ if TYPE_CHECKING:
     from ._dask import PART_FORMATS, DaskResult, tag_with_dask
     from ._training.audit import Suspect
     from ._training.corpus import Corpus
+    from ._training.evaluation import EvaluationResult
     from ._training.label import LabelSession
     from ._training.train import TrainResult
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",
@@ -80,6 +80,7 @@ __all__ = [
     "TaggedRecords",
     "DaskResult",
     "Corpus",
+    "EvaluationResult",
     "Suspect",
     "TrainResult",
     "ReadOptions",
@@ -97,7 +98,8 @@ __all__ = [
 #: Names whose modules are imported on first use: the Dask engine's costs every command's start-up, and the
 #: training side's (the types that load_corpus, audit and train return, the labeling session) is not for predicting.
 _LAZY = {"tag_with_dask": "_dask", "DaskResult": "_dask", "PART_FORMATS": "_dask", "Corpus": "_training.corpus",
-         "Suspect": "_training.audit", "TrainResult": "_training.train", "LabelSession": "_training.label"}
+         "Suspect": "_training.audit", "TrainResult": "_training.train", "LabelSession": "_training.label",
+         "EvaluationResult": "_training.evaluation"}
 
 
 def __getattr__(name: str) -> Any:
@@ -207,16 +209,15 @@ def format_evaluation(evaluation: dict[str, Any]) -> str:
 def evaluate(data: str = "data/labeled", *, seed: int = 0, folds: int = 5,
              n_jobs: int | None = None, report: str | None = None, challenge: str | None = None,
              crosswriter: str | None = "../shared/crosswriter", progress: Callable[[str], None] | None = None,
-             features: str = "tfidf", encoder: str = "minilm-l6") -> dict[str, Any]:
+             features: str = "tfidf", encoder: str = "minilm-l6") -> EvaluationResult:
     """Measure the training procedure on ``data``: real text first, then grouped cross-validation.
 
     The same measurement as ``train`` (see there for ``challenge``, ``crosswriter`` and ``features``), without
     saving a model. With ``report`` (a folder), also write the evaluation report there; otherwise
-    nothing is written.
+    nothing is written. The result is a dict whose ``to_frame()`` gives the per-label scores of each
+    set as a pandas DataFrame, and ``candidates_frame()`` the settings the search tried.
     """
-    from ._training.train import evaluate_corpus
+    from ._training.train import evaluate as _evaluate
 
-    _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
-                                  crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
-    return {**measured["evaluation"], "calibration": measured["calibration"],
-            "hyperparameters": measured["hyperparameters"]}
+    return _evaluate(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                     crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)

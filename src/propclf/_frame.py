@@ -1,4 +1,4 @@
-"""pandas DataFrames in and out: tagging a frame's text column, and the corpus as a frame.
+"""pandas DataFrames in and out: tagging a frame's text column.
 
 pandas is imported inside these functions only: predicting plain text needs NumPy alone.
 """
@@ -18,9 +18,7 @@ from ._tagging import tag_units
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._training.corpus import Corpus
-
-__all__ = ["FRAME_SOURCE", "tag_frame", "corpus_frame"]
+__all__ = ["FRAME_SOURCE", "tag_frame"]
 
 #: The ``source`` of every row that ``tag_frame`` gives back.
 FRAME_SOURCE = "<frame>"
@@ -106,11 +104,3 @@ def _missing(value: object) -> bool:
 
     return not isinstance(value, str) and bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
-
-def corpus_frame(corpus: Corpus) -> pd.DataFrame:
-    """The corpus as a frame: one row per labeled sentence (see ``Corpus.to_frame``)."""
-    import pandas as pd
-
-    return pd.DataFrame({"id": corpus.ids, "text": corpus.texts, "label": corpus.labels, "source": corpus.sources,
-                         "group": corpus.groups, "origin": corpus.origins or [None] * len(corpus),
-                         "file": corpus.files}, dtype=object)

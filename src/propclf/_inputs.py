@@ -23,15 +23,15 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._binary import not_text
 from ._columns import CARRIED_PREFIX, DOCUMENT_COLUMNS, OWN_COLUMNS
 from ._errors import InputError, shown
-from ._formats import document_kind, kept_name, not_text, open_document
+from ._formats import document_kind, kept_name, open_document
 from ._textio import open_binary
 
 __all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
            "carried_names", "output_columns", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
 BLOCK_BYTES = 1 << 20
 STDIN = "-"
@@ -157,7 +157,7 @@ def read_units(source: Source, options: ReadOptions, warn: Callable[[str], None]
 
 
 def _binary_file(source: Source) -> InputError | None:
-    """The error for a file of a folder that is binary, by its first bytes (see ``_formats.not_text``)."""
+    """The error for a file of a folder that is binary, by its first bytes (see ``_binary.not_text``)."""
     try:
         with _open(source) as handle:
             head = handle.read(16)

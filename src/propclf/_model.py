@@ -1,11 +1,12 @@
-"""The model: a scikit-learn pipeline, its plain-data export, its manifest, and loading them safely.
+"""The model: a fitted pipeline or its plain-data export, its manifest, saving and loading them safely.
 
 A saved model is a folder of four files: ``propclf.json`` (the manifest: what the model is, what it
 was trained on, how well it does, and the sha256 of every other file), the plain model that
 predictions use (``propclf.vocab.json`` and ``propclf.weights.npz``: data only, scored with NumPy,
 see ``_plain``), and ``propclf.joblib``, the fitted scikit-learn pipeline. A pickle can run code
 when it is loaded, so ``load_model`` reads it only when asked with ``trust=True``. Every file is
-checked against its hash before it is read.
+checked against its hash before it is read. The pipeline is built in ``_training.pipeline``; its
+sentence-embedding block stays here, where the encoder models' pickles name it and loading checks it.
 """
 
 from __future__ import annotations
@@ -28,16 +29,9 @@ __all__ = [
     "FORMAT_VERSION",
     "MODEL_FILE",
     "MANIFEST_FILE",
+    "DEFAULT_ENCODER",
     "Model",
-    "build_pipeline",
-    "build_classifier",
-    "build_vectorizers",
     "EmbeddingFeatures",
-    "class_weight_name",
-    "describe_settings",
-    "settings_of",
-    "SETTING_KEYS",
-    "scale",
     "save_model",
     "load_model",
     "default_model_dir",
@@ -49,76 +43,8 @@ MODEL_FILE = "propclf.joblib"
 MANIFEST_FILE = "propclf.json"
 #: The largest difference allowed between the plain model's probabilities and the pipeline's.
 PLAIN_TOLERANCE = 1e-9
-# Words, plus '!' and '?' as tokens of their own: exclamations carry slogans.
-TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
 #: The sentence encoder of ``+encoder`` feature sets (see ``_encoder.ENCODERS``).
 DEFAULT_ENCODER = "minilm-l6"
-#: The settings ``build_pipeline`` takes besides the seed: what a search chooses and a manifest records.
-SETTING_KEYS = ("features", "C", "class_weight", "encoder", "encoder_weight")
-#: The TF-IDF blocks propclf builds, by name, and how each analyses text. These are the only ones a
-#: saved model may hold: a model file names a block, it cannot choose a regular expression or a code path.
-VECTORIZERS: dict[str, dict[str, Any]] = {
-    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": TOKEN_PATTERN, "min_df": 1},
-    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "token_pattern": None, "min_df": 2},
-}
-
-
-def build_pipeline(features: str = "word+char", C: float = 1.0, seed: int = 0,
-                   class_weight: str | dict[str, float] | None = "balanced", encoder: str = DEFAULT_ENCODER,
-                   encoder_weight: float = 1.0) -> Any:
-    """TF-IDF features (``word``, ``char`` or ``word+char``), and with ``+encoder`` sentence
-    embeddings (``propclf[encoder]``), side by side into one logistic regression."""
-    from sklearn.pipeline import FeatureUnion, Pipeline
-
-    parts = build_vectorizers(features, encoder, encoder_weight)
-    return Pipeline([("features", FeatureUnion(parts)), ("classifier", build_classifier(C, class_weight, seed))])
-
-
-def build_classifier(C: float = 1.0, class_weight: str | dict[str, float] | None = "balanced", seed: int = 0) -> Any:
-    """The logistic regression on top of the features."""
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=C, class_weight=class_weight, max_iter=5000, random_state=seed)
-
-
-def class_weight_name(class_weight: str | dict[str, float] | None) -> str:
-    """A short name for a class-weight setting: ``balanced``, ``none`` or, say, ``neutral x2``."""
-    if isinstance(class_weight, dict):
-        return ", ".join(f"{label} x{weight:g}" for label, weight in class_weight.items() if weight != 1) or "none"
-    return class_weight or "none"
-
-
-def settings_of(hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """The ``build_pipeline`` arguments among a manifest's hyperparameters (which also list vocabulary sizes)."""
-    return {key: hyperparameters[key] for key in SETTING_KEYS if key in hyperparameters}
-
-
-def describe_settings(settings: dict[str, Any]) -> str:
-    """Chosen settings in one line: ``features=word+char, C=1.0, class weight balanced[, encoder ...]``."""
-    line = (f"features={settings.get('features')}, C={settings.get('C')}, "
-            f"class weight {class_weight_name(settings.get('class_weight'))}")
-    if "encoder" in str(settings.get("features")):
-        line += f", encoder {settings.get('encoder')} weight {settings.get('encoder_weight')}"
-    return line
-
-
-def build_vectorizers(features: str = "word+char", encoder: str = DEFAULT_ENCODER,
-                      encoder_weight: float = 1.0) -> list[tuple[str, Any]]:
-    """The named feature blocks of a feature set, in FeatureUnion order: ``word``, ``char``, ``encoder``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    names = features.split("+")
-    unknown = sorted(set(names) - {"word", "char", "encoder"})
-    if unknown or not names:
-        raise ValueError(f"unknown feature set {features!r}")
-    parts: list[tuple[str, Any]] = []
-    for name in ("word", "char"):
-        if name in names:
-            settings = {key: value for key, value in VECTORIZERS[name].items() if value is not None}
-            parts.append((name, TfidfVectorizer(**settings, sublinear_tf=True, lowercase=True, dtype=_float64())))
-    if "encoder" in names:
-        parts.append(("encoder", EmbeddingFeatures(encoder, encoder_weight)))
-    return parts
 
 
 class EmbeddingFeatures:
@@ -191,6 +117,23 @@ class _PipelineScorer:
             names.extend(term if name == "word" else repr(term) for term in vocabulary)
         # The embedding block is last in FeatureUnion order (build_vectorizers).
         return names + [EMBEDDING_FEATURE] * (self.coef.shape[1] - len(names))
+
+
+# How a model's recorded settings are shown: by `inspect`, `train` and the report.
+def class_weight_name(class_weight: str | dict[str, float] | None) -> str:
+    """A short name for a class-weight setting: ``balanced``, ``none`` or, say, ``neutral x2``."""
+    if isinstance(class_weight, dict):
+        return ", ".join(f"{label} x{weight:g}" for label, weight in class_weight.items() if weight != 1) or "none"
+    return class_weight or "none"
+
+
+def describe_settings(settings: dict[str, Any]) -> str:
+    """Chosen settings in one line: ``features=word+char, C=1.0, class weight balanced[, encoder ...]``."""
+    line = (f"features={settings.get('features')}, C={settings.get('C')}, "
+            f"class weight {class_weight_name(settings.get('class_weight'))}")
+    if "encoder" in str(settings.get("features")):
+        line += f", encoder {settings.get('encoder')} weight {settings.get('encoder_weight')}"
+    return line
 
 
 @dataclass
@@ -296,16 +239,6 @@ class Model:
             terms.sort(key=lambda term: (-term[0], term[1]))
             explanations.append([(name, round(float(weight), 4)) for weight, _, name in terms[:top] if weight > 0])
         return explanations
-
-
-def scale(probabilities: Any, temperature: float) -> Any:
-    """Temperature scaling: softmax(logits / T), computed from probabilities as p^(1/T), renormalised."""
-    import numpy
-
-    logits = numpy.log(numpy.clip(probabilities, 1e-300, None)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    scaled = numpy.exp(logits)
-    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def default_model_dir() -> Path:

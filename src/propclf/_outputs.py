@@ -19,9 +19,9 @@ from typing import TextIO
 
 from ._columns import BASE_COLUMNS, DOCUMENT_COLUMNS
 from ._inputs import refuse_input_as_output
-from ._labels import LABEL_NAMES, LABELS
-from ._predict import UNCERTAIN
-from ._tagging import TaggedRecord, TaggedRecords
+from ._labels import LABEL_NAMES, LABELS, UNCERTAIN
+from ._predict import TaggedRecord
+from ._tagging import TaggedRecords
 from ._textio import atomic_writer
 
 __all__ = ["FORMATS", "format_for", "column_value", "write_records", "html_fragment"]

@@ -27,8 +27,8 @@ import numpy as np
 
 from ._labels import LABELS
 
-__all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "EMBEDDING_FEATURE", "Rows", "PlainScorer", "export_plain",
-           "read_plain", "check_temperature"]
+__all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "TOKEN_PATTERN", "VECTORIZERS", "EMBEDDING_FEATURE", "Rows",
+           "PlainScorer", "export_plain", "read_plain", "check_temperature"]
 
 #: Bumped when the plain layout changes.
 PLAIN_FORMAT = 1
@@ -37,6 +37,15 @@ WEIGHTS_FILE = "propclf.weights.npz"
 # scikit-learn settings the plain scorer reproduces; export refuses a pipeline that needs others.
 _SUPPORTED = {"input": "content", "lowercase": True, "preprocessor": None, "tokenizer": None, "stop_words": None,
               "strip_accents": None, "binary": False, "norm": "l2", "use_idf": True}
+# Words, plus '!' and '?' as tokens of their own: exclamations carry slogans.
+TOKEN_PATTERN = r"(?u)\b\w\w*\b|[!?]"
+#: The TF-IDF blocks propclf builds (``_training.pipeline``), by name, and how each analyses text. These
+#: are the only ones a saved model may hold: a model file names a block, it cannot choose a regular
+#: expression or a code path.
+VECTORIZERS: dict[str, dict[str, Any]] = {
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": TOKEN_PATTERN, "min_df": 1},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "token_pattern": None, "min_df": 2},
+}
 
 
 @dataclass
@@ -133,8 +142,6 @@ class _FeatureSet:
             raise ValueError(f"unsupported analyzer {self.analyzer!r}")
 
     def _prepare_words(self) -> None:
-        from ._model import VECTORIZERS
-
         self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
         # The terms' tokens end to end (one split of the joined terms is the per-term splits laid end to end).
         flat = " ".join(self.terms).split(" ")
@@ -337,10 +344,8 @@ EMBEDDING_FEATURE = "[sentence embedding]"
 
 
 def _checked_specs(specs: Any) -> list[dict[str, Any]]:
-    """The feature sets of a vocab file, refused unless each is one propclf writes (``_model.VECTORIZERS``,
+    """The feature sets of a vocab file, refused unless each is one propclf writes (``VECTORIZERS``,
     or the sentence-embedding block), each name once, in FeatureUnion order."""
-    from ._model import VECTORIZERS
-
     order = [*VECTORIZERS, "encoder"]
     if not isinstance(specs, list) or not specs or not all(isinstance(spec, dict) for spec in specs):
         raise ValueError("features must be a list of feature sets")

@@ -5,22 +5,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import overload
 
-from ._labels import LABELS
+from ._labels import LABELS, UNCERTAIN
 from ._model import Model, default_model_dir, load_model
 from ._segment import MAX_SENTENCE_CHARS, Span, capped, normalize, segment
 
-__all__ = ["Prediction", "TaggedSentence", "TaggedDocument", "Fragment", "ModelLike", "UNCERTAIN", "predict", "tag",
-           "get_model", "label_spans", "label_documents"]
+__all__ = ["Prediction", "TaggedSentence", "TaggedDocument", "TaggedRecord", "Fragment", "ModelLike", "UNCERTAIN",
+           "predict", "tag", "get_model", "label_spans", "label_documents"]
 
 #: What a ``model=`` argument accepts: None (the bundled model), a path, or a loaded Model.
 ModelLike = Model | str | os.PathLike[str] | None
-#: The label given instead of a guess when the top probability is below ``min_confidence``.
-UNCERTAIN = "uncertain"
 #: A quoted fragment needs at least this many words to be tagged on its own.
 FRAGMENT_MIN_WORDS = 3
 # Quotations: curly double, straight double, curly single and straight single quotes. Single
@@ -85,13 +83,32 @@ class TaggedSentence:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class TaggedRecord:
+    """One tagged sentence of one input, with where it came from.
+
+    ``row`` (1-based) and ``id`` are set for table inputs; ``fields`` holds the row's other
+    columns, carried through, each under its own name or, if propclf's outputs use that name, as
+    ``input_NAME`` (see ``_inputs.carried_names``). For a document (HTML, PDF, Word), ``extracted``
+    names the extracted text that the sentence's offsets index, and ``page`` (PDF, 1-based) is the
+    page the sentence starts on.
+    """
+
+    source: str
+    sentence: TaggedSentence
+    row: int | None = None
+    id: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    page: int | None = None
+    extracted: str | None = None
+
+
 class TaggedDocument(list[TaggedSentence]):
     """What ``tag`` returns: the list of the document's sentences, which a notebook shows as the HTML report
     shows a document (each sentence in its label's colour, its probabilities in its tooltip)."""
 
     def _repr_html_(self) -> str:
         from ._outputs import html_fragment  # the writers are needed only to show it
-        from ._tagging import TaggedRecord
 
         return html_fragment(TaggedRecord("<text>", sentence) for sentence in self)
 

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from typing import Any
@@ -19,30 +19,10 @@ from ._errors import ModelError, PropclfError
 from ._inputs import ReadOptions, Source, TextUnit, expand_inputs, output_columns, read_table_heads, read_units
 from ._labels import LABELS
 from ._model import Model
-from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, label_documents
+from ._predict import ModelLike, TaggedRecord, TaggedSentence, _check_confidence, get_model, label_documents
 from ._segment import Span, capped, independent_chunks, normalize, segment
 
 __all__ = ["TaggedRecord", "TaggedRecords", "tag_files", "tag_sources", "tag_units", "label_chunks", "TASK_CHARS"]
-
-
-@dataclass(frozen=True, slots=True)
-class TaggedRecord:
-    """One tagged sentence of one input, with where it came from.
-
-    ``row`` (1-based) and ``id`` are set for table inputs; ``fields`` holds the row's other
-    columns, carried through, each under its own name or, if propclf's outputs use that name, as
-    ``input_NAME`` (see ``_inputs.carried_names``). For a document (HTML, PDF, Word), ``extracted``
-    names the extracted text that the sentence's offsets index, and ``page`` (PDF, 1-based) is the
-    page the sentence starts on.
-    """
-
-    source: str
-    sentence: TaggedSentence
-    row: int | None = None
-    id: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-    page: int | None = None
-    extracted: str | None = None
 
 
 def tag_files(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._binary import not_text
 from ._errors import InputError
 
 __all__ = ["open_binary", "read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
@@ -42,8 +43,6 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        from ._formats import not_text
-
         if (binary := not_text(name, data[:16])) is not None:
             raise binary from None
         raise InputError(

@@ -43,8 +43,7 @@ def audit(data: str | Path = "data/labeled", *, seed: int = 0, folds: int = 5,
     from .evaluation import out_of_fold_probabilities
 
     corpus = load_corpus(data)
-    settings = hyperparameters or {"features": "word+char", "C": 10.0}
-    probabilities = out_of_fold_probabilities(corpus, settings, seed=seed, folds=folds)
+    probabilities = out_of_fold_probabilities(corpus, hyperparameters or {}, seed=seed, folds=folds)
     given = [LABELS.index(label) for label in corpus.labels]
     thresholds = [probabilities[[i for i, g in enumerate(given) if g == k], k].mean() for k in range(len(LABELS))]
     suspects = []

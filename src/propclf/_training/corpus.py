@@ -59,9 +59,11 @@ class Corpus:
 
     def to_frame(self) -> pd.DataFrame:
         """The corpus as a pandas DataFrame, one row per sentence: id, text, label, source, group, origin, file."""
-        from .._frame import corpus_frame
+        import pandas as pd
 
-        return corpus_frame(self)
+        return pd.DataFrame({"id": self.ids, "text": self.texts, "label": self.labels, "source": self.sources,
+                             "group": self.groups, "origin": self.origins or [None] * len(self), "file": self.files},
+                            dtype=object)
 
 
 def corpus_files(path: str | Path) -> list[Path]:

@@ -22,13 +22,17 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import CorpusError
 from .._labels import LABELS
 from .corpus import _decode, _read_bytes
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "EvaluationResult",
     "HeldOutSet",
     "load_held_out",
     "real_text_sets",
@@ -39,6 +43,7 @@ __all__ = [
     "out_of_fold_probabilities",
     "scores",
     "expected_calibration_error",
+    "scale",
     "fit_temperature",
     "confidence_table",
     "NEAR_DUPLICATE",
@@ -70,6 +75,36 @@ class HeldOutSet:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+
+class EvaluationResult(dict[str, Any]):
+    """What ``evaluate`` returns: a dict (``real_text``, ``selection``, ``cross_validation``,
+    ``majority_baseline``, ``calibration``, ``hyperparameters``, and ``report`` when one was written)
+    whose tables are also pandas DataFrames (pandas is imported by these methods only)."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-label scores: one row per measured set and label, with columns ``set``, ``label``,
+        ``precision``, ``recall``, ``f1`` and ``support``; the real-text sets first (as in
+        ``real_text``), then ``cross-validation`` (the out-of-fold predictions on the corpus)."""
+        import pandas as pd
+
+        measured = {**(self.get("real_text") or {}), "cross-validation": self["cross_validation"]}
+        rows = [{"set": name, "label": label, **result["per_label"][label]}
+                for name, result in measured.items() for label in LABELS]
+        return pd.DataFrame(rows, columns=["set", "label", "precision", "recall", "f1", "support"])
+
+    def candidates_frame(self) -> pd.DataFrame:
+        """The settings the search tried: one row per candidate, with its settings (``class_weight`` named
+        as the report names it: ``balanced``, ``none``, ``neutral x2``), its macro-F1 on each real-text set
+        and in cross-validation, and ``chosen`` (True for the settings the model was trained with)."""
+        import pandas as pd
+
+        from .pipeline import class_weight_name, settings_of
+
+        selection = self["selection"]
+        rows = [{**row, "class_weight": class_weight_name(row["class_weight"]),
+                 "chosen": settings_of(row) == selection["chosen"]} for row in selection["candidates"]]
+        return pd.DataFrame(rows)
 
 
 def load_held_out(path: str | Path, name: str, use: str = "none") -> HeldOutSet:
@@ -184,12 +219,11 @@ def out_of_fold_probabilities(corpus: Any, hyperparameters: dict[str, Any], *, s
     """Probabilities for every corpus row from a model that never saw its group; columns in LABELS order."""
     import numpy
 
-    from .._model import build_pipeline
+    from .pipeline import build_pipeline, settings_of
 
     probabilities = numpy.zeros((len(corpus), len(LABELS)))
     for train_index, test_index in splitter(corpus.labels, corpus.groups, folds, seed):
-        pipeline = build_pipeline(hyperparameters["features"], hyperparameters["C"], seed,
-                                  hyperparameters.get("class_weight", "balanced"))
+        pipeline = build_pipeline(**settings_of(hyperparameters), seed=seed)
         pipeline.fit([corpus.texts[i] for i in train_index], [corpus.labels[i] for i in train_index])
         order = [list(pipeline.classes_).index(label) for label in LABELS]
         probabilities[test_index] = pipeline.predict_proba([corpus.texts[i] for i in test_index])[:, order]
@@ -236,12 +270,20 @@ def expected_calibration_error(probabilities: Any, true: list[str], bins: int = 
     return float(error), table
 
 
+def scale(probabilities: Any, temperature: float) -> Any:
+    """Temperature scaling: softmax(logits / T), computed from probabilities as p^(1/T), renormalised."""
+    import numpy
+
+    logits = numpy.log(numpy.clip(probabilities, 1e-300, None)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = numpy.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
 def fit_temperature(probabilities: Any, labels: list[str]) -> float:
     """The temperature that minimises the log-loss of these probabilities."""
     import numpy
     from scipy.optimize import minimize_scalar
-
-    from .._model import scale
 
     truth = numpy.array([LABELS.index(label) for label in labels])
     rows = numpy.arange(len(truth))
@@ -257,8 +299,6 @@ def cross_fitted_temperature(probabilities: Any, labels: list[str], groups: list
     """Each group's probabilities scaled by a temperature fitted on the other groups only."""
     import numpy
     from sklearn.model_selection import GroupKFold
-
-    from .._model import scale
 
     scaled = numpy.zeros_like(probabilities)
     for train_index, test_index in GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
@@ -286,8 +326,6 @@ def confidence_table(probabilities: Any, true: list[str],
 def held_out_scores(held_out: HeldOutSet, probabilities: Any, temperature: float | None,
                     seed: int) -> dict[str, Any]:
     """Scores, ECE before and after the temperature, and the confidence table of one held-out set."""
-    from .._model import scale
-
     predicted = [LABELS[k] for k in probabilities.argmax(axis=1)]
     result = {**scores(held_out.labels, predicted), "rows": len(held_out), "documents": len(set(held_out.docs)),
               "path": held_out.path, "use": held_out.use}

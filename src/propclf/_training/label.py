@@ -24,10 +24,11 @@ from typing import Any
 from .._errors import CorpusError, InputError
 from .._formats import document_kind, extract_text
 from .._labels import LABELS
-from .._model import Model, build_pipeline, settings_of
+from .._model import Model
 from .._segment import segment
 from .._textio import atomic_write_bytes, atomic_write_text, read_text
 from .corpus import COLUMNS, load_corpus
+from .pipeline import build_pipeline, settings_of
 
 __all__ = ["Candidate", "LabelSession", "default_annotator", "LABEL_COLUMNS"]
 
@@ -256,8 +257,8 @@ class LabelSession:
                 labels.append(row["label"])
         if len(set(labels)) < len(LABELS):
             return
-        settings = self.model.manifest.get("hyperparameters", {"features": "word+char", "C": 10.0})
-        pipeline = build_pipeline(**settings_of(settings), seed=self.model.manifest.get("seed", 0))
+        settings = settings_of(self.model.manifest.get("hyperparameters") or {})
+        pipeline = build_pipeline(**settings, seed=self.model.manifest.get("seed", 0))
         pipeline.fit(texts, labels)
         model = Model.from_pipeline(pipeline, self.model.manifest)
         with self._lock:

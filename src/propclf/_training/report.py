@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._labels import LABELS
-from .._model import TOKEN_PATTERN, build_pipeline, class_weight_name, describe_settings, scale, settings_of
+from .._plain import TOKEN_PATTERN
 from .._textio import atomic_write_bytes, atomic_write_text
 from .corpus import Corpus
 from .evaluation import (
@@ -24,7 +24,9 @@ from .evaluation import (
     cross_fitted_temperature,
     expected_calibration_error,
     format_evaluation,
+    scale,
 )
+from .pipeline import build_pipeline, class_weight_name, describe_settings, settings_of
 from .shortcuts import MAX_LABEL_SHARE, format_shortcuts, shortcuts
 
 __all__ = ["write_report", "KEYWORDS", "expected_calibration_error"]

@@ -19,19 +19,11 @@ from typing import Any
 
 from .._errors import CorpusError
 from .._labels import LABELS
-from .._model import (
-    DEFAULT_ENCODER,
-    build_classifier,
-    build_pipeline,
-    build_vectorizers,
-    describe_settings,
-    save_model,
-    scale,
-    settings_of,
-)
+from .._model import DEFAULT_ENCODER, load_model, save_model
 from .corpus import AUTHORED, Corpus, load_corpus
 from .evaluation import (
     DEFAULT_CROSSWRITER,
+    EvaluationResult,
     HeldOutSet,
     calibration_set,
     check_held_out,
@@ -40,11 +32,13 @@ from .evaluation import (
     held_out_scores,
     real_text_sets,
     report_progress,
+    scale,
     scores,
     splitter,
 )
+from .pipeline import build_classifier, build_pipeline, build_vectorizers, describe_settings, settings_of
 
-__all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "measure",
+__all__ = ["SEARCH_SPACE", "ENCODER_SEARCH_SPACE", "FEATURE_FAMILIES", "TrainResult", "train", "evaluate", "measure",
            "default_challenge"]
 
 #: Candidate settings; the real-text score picks one. Real documents are mostly neutral, more so than
@@ -383,7 +377,7 @@ def _versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    from .. import __version__
+    from .._version import __version__
 
     return {"propclf": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
@@ -414,6 +408,18 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
             summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
             measured["evaluation"]["report"] = _report_summary(summary, report)
     return corpus, measured
+
+
+def evaluate(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: int | None = None,
+             report: str | Path | None = None, challenge: str | Path | None = None,
+             crosswriter: str | Path | None = DEFAULT_CROSSWRITER, progress: Progress | None = None,
+             features: str = "tfidf", encoder: str = DEFAULT_ENCODER) -> EvaluationResult:
+    """What ``train`` measures, without saving a model: the evaluation with the calibration and the chosen
+    settings beside it (the report too, with ``report``)."""
+    _, measured = evaluate_corpus(data, seed=seed, folds=folds, n_jobs=n_jobs, report=report, challenge=challenge,
+                                  crosswriter=crosswriter, progress=progress, features=features, encoder=encoder)
+    return EvaluationResult({**measured["evaluation"], "calibration": measured["calibration"],
+                             "hyperparameters": measured["hyperparameters"]})
 
 
 def _remembering_embeddings(features: str) -> Any:
@@ -474,8 +480,6 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
     report_progress(progress, f"Checking the plain files against the pipeline and saving the model to {out}...")
     model_path = save_model(pipeline, manifest, out,
                             check_texts=corpus.texts[:ENCODER_CHECK_ROWS] if encoded else corpus.texts)
-    from .._model import load_model
-
     return TrainResult(model_path=model_path, manifest=load_model(out).manifest)
 
 
