@@ -15,14 +15,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, groupby
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ._columns import BASE_COLUMNS, DOCUMENT_COLUMNS
 from ._inputs import refuse_input_as_output
 from ._labels import LABEL_NAMES, LABELS, UNCERTAIN
-from ._predict import TaggedRecord
-from ._tagging import TaggedRecords
 from ._textio import atomic_writer
+
+if TYPE_CHECKING:  # (the records' types only: _predict shows a document with html_fragment)
+    from ._predict import TaggedRecord
+    from ._tagging import TaggedRecords
 
 __all__ = ["FORMATS", "format_for", "column_value", "write_records", "html_fragment"]
 
@@ -58,7 +60,8 @@ def write_records(records: Iterable[TaggedRecord], out: TextIO | str | os.PathLi
             raise ValueError("write_records() to a stream needs output_format")
     if output_format not in FORMATS:
         raise ValueError(f"unknown format {output_format!r} (expected one of {', '.join(FORMATS)})")
-    tagged = records if isinstance(records, TaggedRecords) else None
+    # What tag_files returns (TaggedRecords) knows its inputs and its tables' columns.
+    tagged = records if hasattr(records, "inputs") and hasattr(records, "columns") else None
     if not isinstance(out, str | os.PathLike):
         return _write(records, out, output_format, extra_columns, tagged)
     if tagged is not None:
