@@ -694,7 +694,7 @@ def test_regression_a_seed_document_that_is_not_utf8(tmp_path):
     row = {**AUTHORED_ROW, "source": "latin1.txt", "start": "0", "end": "3"}
     labeled, corpus_file, raw = corpus_folder(tmp_path, [row])
     error = check_corpus(labeled, corpus_file, raw)
-    assert str(error) == f"{raw / 'latin1.txt'}: not valid UTF-8 (byte offset 11)"
+    assert str(error) == f"{raw / 'latin1.txt'}: not valid UTF-8 (byte 0xe9 at offset 11)"
 
 
 def test_regression_a_sources_file_that_is_not_utf8(tmp_path):
@@ -702,6 +702,6 @@ def test_regression_a_sources_file_that_is_not_utf8(tmp_path):
     labeled, corpus_file, raw = corpus_folder(tmp_path, [AUTHORED_ROW])
     (raw / "sources.csv").write_bytes(b"\xfffile,origin\n")
     error = check_corpus(labeled, corpus_file, raw)
-    assert str(error) == f"{raw / 'sources.csv'}: not valid UTF-8 (byte offset 0)"
+    assert str(error) == f"{raw / 'sources.csv'}: not valid UTF-8 (byte 0xff at offset 0)"
     (raw / "sources.csv").write_bytes(b"\xef\xbb\xbffile,origin\nseed.txt,team\n")  # a BOM is fine
     assert check_corpus(labeled, corpus_file, raw).origins == ["authored"]
