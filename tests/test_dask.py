@@ -149,18 +149,25 @@ def test_an_undecodable_file_is_one_line_and_leaves_nothing(cluster, corpus: Pat
         assert not out.exists()  # the parts already written are removed, and the folder it made
 
 
+def both_engines_with_replace(cluster, path: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """The warnings of the Dask engine (cutting ``path`` into ranges) and of the local one, with --errors replace,
+    once their rows are checked to be the same."""
+    options = ReadOptions(errors="replace")
+    local_warnings: list[str] = []
+    out = io.StringIO()
+    write_records(tag_files([str(path)], options=options, warn=local_warnings.append), out, "csv")
+    warnings: list[str] = []
+    result = tag_with_dask([str(path)], tmp_path / "out", scheduler=cluster.scheduler_address, options=options,
+                           partition_mb=TINY_MB, warn=warnings.append)
+    assert len(result.parts) > 2 and joined_parts(result.parts) == out.getvalue()
+    return warnings, local_warnings
+
+
 def test_replaced_bytes_of_a_cut_file_give_one_warning(cluster, corpus: Path, tmp_path: Path):
     bad = tmp_path / "bad.txt"
     text = (corpus / "big.txt").read_bytes()[3:]  # no BOM
     bad.write_bytes(text[:100] + b"\xe9" + text[100:] + b"\n\nThe end \xff here.\n")
-    options = ReadOptions(errors="replace")
-    local_warnings: list[str] = []
-    out = io.StringIO()
-    write_records(tag_files([str(bad)], options=options, warn=local_warnings.append), out, "csv")
-    warnings: list[str] = []
-    result = tag_with_dask([str(bad)], tmp_path / "out", scheduler=cluster.scheduler_address, options=options,
-                           partition_mb=TINY_MB, warn=warnings.append)
-    assert len(result.parts) > 2 and joined_parts(result.parts) == out.getvalue()
+    warnings, local_warnings = both_engines_with_replace(cluster, bad, tmp_path)
     assert warnings == local_warnings == [
         f"{bad}: 2 undecodable byte sequence(s) replaced with U+FFFD (first at byte offset 100)"]
 
@@ -244,14 +251,7 @@ def test_a_cut_file_with_nul_characters_warns_as_the_local_engine_does(cluster, 
     text = (corpus / "big.txt").read_bytes()[3:]  # no BOM
     middle = len(text) // 2
     bad.write_bytes(text[:50] + b"\x00" + text[50:middle] + b"\xe9\x00" + text[middle:] + b"\n\nThe end \xff here.\n")
-    options = ReadOptions(errors="replace")
-    local_warnings: list[str] = []
-    out = io.StringIO()
-    write_records(tag_files([str(bad)], options=options, warn=local_warnings.append), out, "csv")
-    warnings: list[str] = []
-    result = tag_with_dask([str(bad)], tmp_path / "out", scheduler=cluster.scheduler_address, options=options,
-                           partition_mb=TINY_MB, warn=warnings.append)
-    assert len(result.parts) > 2 and joined_parts(result.parts) == out.getvalue()
+    warnings, local_warnings = both_engines_with_replace(cluster, bad, tmp_path)
     assert warnings == local_warnings == [
         f"{bad}: 2 undecodable byte sequence(s) replaced with U+FFFD (first at byte offset {middle + 1})",
         f"{bad}: 2 NUL character(s); if this is UTF-16 text, use --encoding utf-16"]
