@@ -53,15 +53,14 @@ from ._outputs import column_value, csv_columns, output_columns
 from ._predict import ModelLike, _check_confidence, get_model
 from ._segment import _paragraph_cut
 from ._tagging import TaggedRecord, _cores, count_units, tag_sources, tag_units
-from ._textio import atomic_writer, open_binary
+from ._textio import atomic_writer, read_blocks
 
 __all__ = ["DaskResult", "tag_with_dask", "PART_FORMATS"]
 
 #: Output formats of the parts (one file per partition).
 PART_FORMATS = ("csv", "jsonl", "parquet")
-#: Context read before a target cut, and the step of the forward search for a cut.
+#: Context read before a target cut (the forward search for a cut goes a block of ``read_blocks`` at a time).
 LOOKBEHIND_BYTES = 1 << 16
-SCAN_BYTES = 1 << 20
 #: Records per Parquet row group.
 PARQUET_ROWS = 50_000
 #: Seconds to wait for a scheduler to answer, and for its first worker(s) to join.
@@ -515,33 +514,30 @@ def plan_cuts(path: str | os.PathLike[str], size: int, partition_bytes: int, enc
     """
     codec = "utf-8" if decoder_name(encoding) == "utf-8-sig" else decoder_name(encoding)
     cuts: list[int] = []
-    with open_binary(path) as handle:
-        target = partition_bytes
-        while target < size - partition_bytes // 4:
-            cut = _find_cut(handle, target, size, codec)
-            if cut is None:
-                break
-            cuts.append(cut)
-            target = cut + partition_bytes
+    target = partition_bytes
+    while target < size - partition_bytes // 4:
+        cut = _find_cut(path, target, size, codec)
+        if cut is None:
+            break
+        cuts.append(cut)
+        target = cut + partition_bytes
     return cuts
 
 
-def _find_cut(handle: BinaryIO, target: int, size: int, codec: str) -> int | None:
-    """The first cut found at or after byte ``target``, searching forward a megabyte at a time."""
+def _find_cut(path: str | os.PathLike[str], target: int, size: int, codec: str) -> int | None:
+    """The first cut found at or after byte ``target``, searching forward a block at a time."""
     position = max(0, target - LOOKBEHIND_BYTES)
-    handle.seek(position)
-    data = handle.read(target - position + SCAN_BYTES)
-    while True:
+    data = b""
+    for block in read_blocks(path, start=position):
+        data += block
         at_end = position + len(data) >= size
         cut = _cut_in(data, position, target, at_end, codec)
         if cut is not None or at_end:
             return cut
-        more = handle.read(SCAN_BYTES)
-        if not more:
-            return None
         keep = min(len(data), LOOKBEHIND_BYTES)
         position += len(data) - keep
-        data = data[len(data) - keep:] + more
+        data = data[len(data) - keep:]
+    return None
 
 
 def _cut_in(data: bytes, position: int, target: int, at_end: bool, codec: str) -> int | None:
