@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from propclf import LABELS, CorpusError, InputError, PropclfError, ReadOptions, _inputs, segment
+from propclf import LABELS, CorpusError, InputError, PropclfError, ReadOptions, _inputs, _textio, segment
 from propclf._inputs import expand_inputs, read_units
 from propclf._segment import normalize
 from propclf._training.corpus import COLUMNS, load_corpus
@@ -374,11 +374,11 @@ def test_fuzz_table_bytes(tmp_path_factory, suffix, data, prefix, options):
 
 @contextmanager
 def block_size(size: int) -> Iterator[None]:
-    previous, _inputs.BLOCK_BYTES = _inputs.BLOCK_BYTES, size
+    previous, _textio.BLOCK_BYTES = _textio.BLOCK_BYTES, size
     try:
         yield
     finally:
-        _inputs.BLOCK_BYTES = previous
+        _textio.BLOCK_BYTES = previous
 
 
 def outcome_of(path: Path, options: dict) -> tuple:
