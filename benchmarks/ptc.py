@@ -78,8 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    from _ptc import load_ptc, ptc_available
+
     from propclf import PropclfError, load_model
-    from propclf._ptc import load_ptc, ptc_available
     from propclf._textio import atomic_write_text
 
     ptc_dir = _from_root(args.ptc_dir)

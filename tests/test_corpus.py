@@ -147,7 +147,7 @@ def test_validator_finds_duplicates_across_files(corpus_dir: Path):
 
 def test_validator_rejects_unreadable_files(corpus_dir: Path):
     (corpus_dir / "bad.csv").write_bytes(HEADER.encode() + b"a,\xff\xfe,neutral,authored,,,g\n")
-    with pytest.raises(CorpusError, match=r"bad\.csv: not valid UTF-8 \(byte offset 39\)"):
+    with pytest.raises(CorpusError, match=r"bad\.csv: not valid UTF-8 \(byte 0xff at offset 39\)"):
         load_corpus(str(corpus_dir))
     (corpus_dir / "bad.csv").write_text("", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"bad\.csv: file is empty"):

@@ -149,18 +149,25 @@ def test_an_undecodable_file_is_one_line_and_leaves_nothing(cluster, corpus: Pat
         assert not out.exists()  # the parts already written are removed, and the folder it made
 
 
+def both_engines_with_replace(cluster, path: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """The warnings of the Dask engine (cutting ``path`` into ranges) and of the local one, with --errors replace,
+    once their rows are checked to be the same."""
+    options = ReadOptions(errors="replace")
+    local_warnings: list[str] = []
+    out = io.StringIO()
+    write_records(tag_files([str(path)], options=options, warn=local_warnings.append), out, "csv")
+    warnings: list[str] = []
+    result = tag_with_dask([str(path)], tmp_path / "out", scheduler=cluster.scheduler_address, options=options,
+                           partition_mb=TINY_MB, warn=warnings.append)
+    assert len(result.parts) > 2 and joined_parts(result.parts) == out.getvalue()
+    return warnings, local_warnings
+
+
 def test_replaced_bytes_of_a_cut_file_give_one_warning(cluster, corpus: Path, tmp_path: Path):
     bad = tmp_path / "bad.txt"
     text = (corpus / "big.txt").read_bytes()[3:]  # no BOM
     bad.write_bytes(text[:100] + b"\xe9" + text[100:] + b"\n\nThe end \xff here.\n")
-    options = ReadOptions(errors="replace")
-    local_warnings: list[str] = []
-    out = io.StringIO()
-    write_records(tag_files([str(bad)], options=options, warn=local_warnings.append), out, "csv")
-    warnings: list[str] = []
-    result = tag_with_dask([str(bad)], tmp_path / "out", scheduler=cluster.scheduler_address, options=options,
-                           partition_mb=TINY_MB, warn=warnings.append)
-    assert len(result.parts) > 2 and joined_parts(result.parts) == out.getvalue()
+    warnings, local_warnings = both_engines_with_replace(cluster, bad, tmp_path)
     assert warnings == local_warnings == [
         f"{bad}: 2 undecodable byte sequence(s) replaced with U+FFFD (first at byte offset 100)"]
 
@@ -235,3 +242,27 @@ def test_the_command_line_engine_matches_the_local_command(cluster, corpus: Path
     assert "Error: --engine dask needs --output DIR: a folder for the part files" in capsys.readouterr().err
     assert main(["predict", "--scheduler", cluster.scheduler_address, *inputs]) == 2
     assert "Error: --scheduler, --workers and --format parquet need --engine dask" in capsys.readouterr().err
+
+
+def test_a_cut_file_with_nul_characters_warns_as_the_local_engine_does(cluster, corpus: Path, tmp_path: Path):
+    """The ranges of a cut file are read by the local engine's reader: its NUL count (summed over the ranges)
+    and its undecodable bytes give the local warnings, and the rows are the local rows."""
+    bad = tmp_path / "nuls.txt"
+    text = (corpus / "big.txt").read_bytes()[3:]  # no BOM
+    middle = len(text) // 2
+    bad.write_bytes(text[:50] + b"\x00" + text[50:middle] + b"\xe9\x00" + text[middle:] + b"\n\nThe end \xff here.\n")
+    warnings, local_warnings = both_engines_with_replace(cluster, bad, tmp_path)
+    assert warnings == local_warnings == [
+        f"{bad}: 2 undecodable byte sequence(s) replaced with U+FFFD (first at byte offset {middle + 1})",
+        f"{bad}: 2 NUL character(s); if this is UTF-16 text, use --encoding utf-16"]
+
+
+def test_a_cut_file_that_starts_like_a_binary_file_is_refused_as_locally(cluster, corpus: Path, tmp_path: Path):
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (corpus / "big.txt").read_bytes()[3:])
+    assert plan_cuts(binary, binary.stat().st_size, int(TINY_MB * 1e6), "utf-8")  # the file is cut
+    with pytest.raises(InputError) as local:
+        list(tag_files([str(binary)]))
+    with pytest.raises(InputError) as caught:
+        tag_with_dask([str(binary)], tmp_path / "out", scheduler=cluster.scheduler_address, partition_mb=TINY_MB)
+    assert str(caught.value) == str(local.value) and "PNG" in str(local.value)

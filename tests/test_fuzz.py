@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from propclf import LABELS, CorpusError, InputError, PropclfError, ReadOptions, _inputs, segment
+from propclf import LABELS, CorpusError, InputError, PropclfError, ReadOptions, _inputs, _textio, segment
 from propclf._inputs import expand_inputs, read_units
 from propclf._segment import normalize
 from propclf._training.corpus import COLUMNS, load_corpus
@@ -374,11 +374,11 @@ def test_fuzz_table_bytes(tmp_path_factory, suffix, data, prefix, options):
 
 @contextmanager
 def block_size(size: int) -> Iterator[None]:
-    previous, _inputs.BLOCK_BYTES = _inputs.BLOCK_BYTES, size
+    previous, _textio.BLOCK_BYTES = _textio.BLOCK_BYTES, size
     try:
         yield
     finally:
-        _inputs.BLOCK_BYTES = previous
+        _textio.BLOCK_BYTES = previous
 
 
 def outcome_of(path: Path, options: dict) -> tuple:
@@ -694,7 +694,7 @@ def test_regression_a_seed_document_that_is_not_utf8(tmp_path):
     row = {**AUTHORED_ROW, "source": "latin1.txt", "start": "0", "end": "3"}
     labeled, corpus_file, raw = corpus_folder(tmp_path, [row])
     error = check_corpus(labeled, corpus_file, raw)
-    assert str(error) == f"{raw / 'latin1.txt'}: not valid UTF-8 (byte offset 11)"
+    assert str(error) == f"{raw / 'latin1.txt'}: not valid UTF-8 (byte 0xe9 at offset 11)"
 
 
 def test_regression_a_sources_file_that_is_not_utf8(tmp_path):
@@ -702,6 +702,6 @@ def test_regression_a_sources_file_that_is_not_utf8(tmp_path):
     labeled, corpus_file, raw = corpus_folder(tmp_path, [AUTHORED_ROW])
     (raw / "sources.csv").write_bytes(b"\xfffile,origin\n")
     error = check_corpus(labeled, corpus_file, raw)
-    assert str(error) == f"{raw / 'sources.csv'}: not valid UTF-8 (byte offset 0)"
+    assert str(error) == f"{raw / 'sources.csv'}: not valid UTF-8 (byte 0xff at offset 0)"
     (raw / "sources.csv").write_bytes(b"\xef\xbb\xbffile,origin\nseed.txt,team\n")  # a BOM is fine
     assert check_corpus(labeled, corpus_file, raw).origins == ["authored"]

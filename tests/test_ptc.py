@@ -1,4 +1,4 @@
-"""The PTC importer (``propclf._ptc``) on a tiny corpus written here, on the real PTC, and the benchmark.
+"""The PTC importer (``benchmarks/_ptc.py``) on a tiny corpus written here, on the real PTC, and the benchmark.
 
 The real corpus is never copied into this repository: it is read from ``../shared/ptc`` beside the
 checkout, and the tests that need it are skipped when it is not there.
@@ -13,7 +13,9 @@ import pytest
 
 from conftest import ROOT
 from propclf import InputError
-from propclf._ptc import ARTICLES_DIR, SPAN_LABELS, TECHNIQUE_LABELS, PtcSentence, load_ptc, ptc_available
+
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the PTC reader belongs to the benchmark, as its scripts import it
+from _ptc import ARTICLES_DIR, SPAN_LABELS, TECHNIQUE_LABELS, PtcSentence, load_ptc, ptc_available  # noqa: E402
 
 PTC = Path(__file__).resolve().parents[2] / "shared" / "ptc"
 needs_ptc = pytest.mark.skipif(not ptc_available(PTC), reason="the PTC corpus is not at ../shared/ptc")

@@ -18,6 +18,32 @@ SEED = RAW / "000_c312eb8dd21f1c61.txt"
 SLOGANS = "Long live the great leader! It rained all week.\n"
 
 
+# --- One wording for bytes that are not UTF-8, whoever reads the file ------------------------------------------
+
+def test_every_reader_words_bad_utf8_the_same(tmp_path: Path):
+    """Tagging, the corpus, a held-out set and a model's manifest read files the same way: the same message
+    (the tagging commands add what their options can do about it), in the error type of each."""
+    from propclf import CorpusError, InputError, ModelError, load_model
+    from propclf._training.corpus import load_corpus
+    from propclf._training.evaluation import load_held_out
+
+    data = b'{"text": "ab\xff"}\n'  # byte 0xff at offset 12
+    for name in ("bad.txt", "bad.csv", "model/propclf.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(InputError) as tagging:
+        list(tag_files([str(tmp_path / "bad.txt")]))
+    assert str(tagging.value) == (f"{tmp_path / 'bad.txt'}: not valid utf-8 (byte 0xff at offset 12); "
+                                  "use --encoding, or --errors replace")
+    for kind, read, path in ((CorpusError, load_corpus, tmp_path / "bad.csv"),
+                             (CorpusError, lambda p: load_held_out(p, "held-out"), tmp_path / "bad.csv"),
+                             (ModelError, lambda p: load_model(p.parent), tmp_path / "model" / "propclf.json")):
+        with pytest.raises(kind) as caught:
+            read(path)
+        assert str(caught.value) == f"{path}: not valid UTF-8 (byte 0xff at offset 12)"
+        assert caught.value.__cause__ is None
+
+
 # --- Each input is opened once, by the one reader ----------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "content"), [("t.csv", "text,k\nLong live the leader!,1\n"),

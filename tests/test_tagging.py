@@ -108,9 +108,9 @@ def test_encodings(tmp_path: Path, capsys):
 
 
 def test_undecodable_byte_offset_counts_across_blocks(tmp_path: Path, monkeypatch):
-    import propclf._inputs as inputs
+    import propclf._textio as textio
 
-    monkeypatch.setattr(inputs, "BLOCK_BYTES", 5)
+    monkeypatch.setattr(textio, "BLOCK_BYTES", 5)
     path = tmp_path / "x.txt"
     path.write_bytes("héllo wörld ".encode() + b"\xff end")
     with pytest.raises(InputError, match=r"x\.txt: not valid utf-8 \(byte 0xff at offset 14\)"):
@@ -119,11 +119,11 @@ def test_undecodable_byte_offset_counts_across_blocks(tmp_path: Path, monkeypatc
 
 def test_streaming_matches_whole_document(monkeypatch):
     """Tiny blocks, buffers, chunks and tasks give exactly what tag() gives on the whole text."""
-    import propclf._inputs as inputs
     import propclf._segment as segment
     import propclf._tagging as tagging
+    import propclf._textio as textio
 
-    monkeypatch.setattr(inputs, "BLOCK_BYTES", 97)
+    monkeypatch.setattr(textio, "BLOCK_BYTES", 97)
     monkeypatch.setattr(tagging, "TASK_CHARS", 400)
     for path in sorted(RAW.glob("*.txt")):
         # Streaming cuts only text with no sentence end for STREAM_BUFFER_CHARS; two team documents hold

@@ -25,10 +25,9 @@ dask and distributed are imported only here, inside the functions: ``pip install
 
 from __future__ import annotations
 
-import codecs
 import os
 import uuid
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,32 +39,29 @@ from ._columns import BASE_COLUMNS
 from ._errors import InputError, PropclfError
 from ._inputs import (
     ReadOptions,
-    ReplaceCounter,
+    ReadTally,
     Source,
-    counting,
+    TextUnit,
+    decoded_pieces,
+    decoder_name,
     expand_inputs,
     output_columns,
     output_name,
-    table_columns,
+    read_table_heads,
 )
 from ._labels import LABELS
-from ._outputs import column_value
-from ._predict import ModelLike, TaggedSentence, _check_confidence, get_model, tag
-from ._segment import _BLANK_LINES, _TERMINAL, independent_chunks, segment
-from ._tagging import TaggedRecord, tag_files
-from ._textio import atomic_writer, open_binary
+from ._outputs import column_value, csv_columns
+from ._predict import ModelLike, _check_confidence, get_model
+from ._segment import _paragraph_cut
+from ._tagging import TaggedRecord, _cores, count_units, tag_sources, tag_units
+from ._textio import atomic_writer, read_blocks
 
 __all__ = ["DaskResult", "tag_with_dask", "PART_FORMATS"]
 
 #: Output formats of the parts (one file per partition).
 PART_FORMATS = ("csv", "jsonl", "parquet")
-#: Bytes read per call when decoding a range.
-BLOCK_BYTES = 1 << 20
-#: Context read before a target cut, and the step of the forward search for a cut.
+#: Context read before a target cut (the forward search for a cut goes a block of ``read_blocks`` at a time).
 LOOKBEHIND_BYTES = 1 << 16
-SCAN_BYTES = 1 << 20
-#: Characters segmented and labeled per model call inside a range.
-CHUNK_CHARS = 1 << 18
 #: Records per Parquet row group.
 PARQUET_ROWS = 50_000
 #: Seconds to wait for a scheduler to answer, and for its first worker(s) to join.
@@ -122,7 +118,6 @@ def tag_with_dask(
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     options = options or ReadOptions()
-    _codec(options.encoding)  # an unknown encoding fails here, before any work
     sources = expand_inputs(inputs, options.glob)
     for source in sources:
         if source.path is None:
@@ -131,7 +126,7 @@ def tag_with_dask(
     if output_format == "parquet":
         _require_pyarrow()
     resolved = get_model(model)
-    columns = extra_columns if extra_columns is not None else output_columns(sources, table_columns(sources, options))
+    columns = extra_columns if extra_columns is not None else output_columns(sources, _table_heads(sources, options))
     out = Path(output_dir)
     created = _prepare_output(out)
     job = _Job(options, str(out.absolute()), output_format, list(columns), explain and output_format == "jsonl",
@@ -179,8 +174,12 @@ def _prepare_output(out: Path) -> bool:
     return True
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def _table_heads(sources: list[Source], options: ReadOptions) -> list[str]:
+    """The tables' carried columns, read as the local engine reads them (its warnings come from the workers)."""
+    columns, opened = read_table_heads(sources, options, lambda _: None)
+    for units in opened.values():  # the workers read every table again, from its path
+        units.close()
+    return columns
 
 
 @contextmanager
@@ -387,21 +386,18 @@ class _Run:
         return [self.part_name(part) for part in self.parts]
 
     def warnings(self) -> Iterator[str]:
-        """The tasks' warnings in input order; a cut file's replacements are summed into one warning."""
-        replaced: dict[int, list[int]] = {}
+        """The tasks' warnings in input order; what the ranges of a cut file found is one file's warnings."""
+        found: dict[int, ReadTally] = {}
         for part in self.parts:
             report = self.done.get(part.number)
             if report is None:
                 continue
             yield from report["warnings"]
-            if report["replaced"][0]:
-                count, first = replaced.setdefault(part.source, [0, -1])
-                replaced[part.source] = [count + report["replaced"][0], first if first >= 0 else report["replaced"][1]]
+            if report["tally"] is not None:
+                found.setdefault(part.source, ReadTally()).add(report["tally"])
             last = part.number + 1 == len(self.parts) or self.parts[part.number + 1].source != part.source
-            if last and part.source in replaced:
-                count, first = replaced.pop(part.source)
-                yield (f"{part.name}: {count} undecodable byte sequence(s) replaced with U+FFFD "
-                       f"(first at byte offset {first})")
+            if last and part.source in found:
+                yield from found.pop(part.source).warnings(part.name)
 
     def remove_parts(self, out: Path, created: bool) -> None:
         """After a failed run: remove what it wrote (part files, temporary files) and a folder it made."""
@@ -460,11 +456,7 @@ def _count_task(part: _Part, options: ReadOptions) -> dict[str, Any] | _Failed:
     """Characters and sentences of a range, as tagging it would find them."""
     try:
         with _reported(part.path, part.name):
-            chars = sentences = 0
-            for _, chunk in independent_chunks(_range_pieces(part, options, ReplaceCounter()), CHUNK_CHARS):
-                chars += len(chunk)
-                sentences += len(segment(chunk))
-            return {"counts": (chars, sentences)}
+            return {"counts": count_units([_range_unit(part, options, ReadTally())])}
     except _Report as report:
         return _Failed(report.error)
 
@@ -473,98 +465,42 @@ def _tag_task(part: _Part, part_name: str, model: Any, job: _Job) -> dict[str, A
     """Tag one partition and write its part file; report what was written."""
     target = os.path.join(job.folder, part_name)
     warnings: list[str] = []
-    replaced = ReplaceCounter()
+    tally = None if part.end is None else ReadTally()  # a range's warnings are its file's: the client says them
     try:
         with _reported(part.path, part.name, target):
-            if part.end is None:  # a whole file: exactly the local engine's code path
+            if tally is None:  # a whole file
                 # Named as the user named it (in rows, messages, --keep-text), read at the absolute path.
                 source = Source(part.name, Path(part.path), in_folder=part.in_folder)
-                records: Iterable[TaggedRecord] = _renamed_records(
-                    tag_files([source], model=model, options=job.options, explain=job.explain,
-                              min_confidence=job.min_confidence, warn=warnings.append, jobs=1),
-                    part.path, part.name)
+                records = tag_sources([source], model, job.options, explain=job.explain,
+                                      min_confidence=job.min_confidence, warn=warnings.append)
             else:
-                records = _range_records(part, model, job, replaced)
+                records = _shifted(tag_units([_range_unit(part, job.options, tally)], model, explain=job.explain,
+                                             min_confidence=job.min_confidence), part.chars, part.sentences)
             labels = _write_part(records, target, job)
     except _Report as report:
         return _Failed(report.error)
-    prefix = part.path + ":"
-    warnings = [part.name + message[len(part.path):] if message.startswith(prefix) else message
-                for message in warnings]
-    return {"sentences": sum(labels.values()), "labels": labels, "warnings": warnings,
-            "replaced": (replaced.count, replaced.first), "bytes": part.size}
+    return {"sentences": sum(labels.values()), "labels": labels, "warnings": warnings, "tally": tally,
+            "bytes": part.size}
 
 
-def _renamed_records(records: Iterable[TaggedRecord], path: str, name: str) -> Iterator[TaggedRecord]:
-    path, name = output_name(path), output_name(name)
+def _range_unit(part: _Part, options: ReadOptions, tally: ReadTally) -> TextUnit:
+    """A range of a text file as the unit to tag, read as the local engine reads the whole file."""
+    return TextUnit(output_name(part.name), decoded_pieces(part.path, part.name, options, tally, part.start, part.end))
+
+
+def _shifted(records: Iterable[TaggedRecord], chars: int, sentences: int) -> Iterator[TaggedRecord]:
+    """A range's records with offsets and sentence numbers counted from the file's start."""
     for record in records:
-        yield replace(record, source=name) if record.source == path else record
-
-
-def _range_records(part: _Part, model: Any, job: _Job, replaced: ReplaceCounter) -> Iterator[TaggedRecord]:
-    """Tag a range of a text file, with offsets and sentence numbers counted from the file's start."""
-    index, name = part.sentences, output_name(part.name)
-    for offset, chunk in independent_chunks(_range_pieces(part, job.options, replaced), CHUNK_CHARS):
-        shift = part.chars + offset
-        for sentence in tag(chunk, model=model, explain=job.explain, min_confidence=job.min_confidence):
-            yield TaggedRecord(name, _moved(sentence, shift, index))
-            index += 1
-
-
-def _moved(sentence: TaggedSentence, shift: int, index: int) -> TaggedSentence:
-    fragments = tuple(replace(f, start=f.start + shift, end=f.end + shift) for f in sentence.fragments)
-    return replace(sentence, index=index, start=sentence.start + shift, end=sentence.end + shift,
-                   fragments=fragments)
-
-
-# --- Reading a byte range, as the local engine reads the whole file --------------------------------------
-
-
-def _codec(encoding: str) -> str:
-    """The decoder the local engine uses for ``encoding`` (UTF-8 drops a BOM)."""
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}") from None
-    return "utf-8-sig" if name == "utf-8" else name
+        s = record.sentence
+        fragments = tuple(replace(f, start=f.start + chars, end=f.end + chars) for f in s.fragments)
+        yield replace(record, sentence=replace(s, index=s.index + sentences, start=s.start + chars,
+                                               end=s.end + chars, fragments=fragments))
 
 
 def _splittable(encoding: str) -> bool:
     """Whether a file in ``encoding`` can be cut at any b'\\n': ASCII-compatible encodings without state."""
-    name = _codec(encoding)
+    name = decoder_name(encoding)
     return name in ("utf-8-sig", "utf-8", "ascii") or name.startswith(("iso8859", "cp125", "latin", "koi8", "mac-"))
-
-
-def _range_pieces(part: _Part, options: ReadOptions, replaced: ReplaceCounter) -> Iterator[str]:
-    """Decode bytes [start, end) of the file in blocks; errors name the byte offset in the file."""
-    codec = _codec(options.encoding)
-    if part.start > 0 and codec == "utf-8-sig":
-        codec = "utf-8"  # a BOM can only be at the start of the file
-    decoder = codecs.getincrementaldecoder(codec)("propclf.replace" if options.errors == "replace" else "strict")
-    assert part.end is not None
-    with open_binary(part.path) as handle:
-        handle.seek(part.start)
-        position = part.start
-        while True:
-            try:
-                block = handle.read(min(BLOCK_BYTES, part.end - position)) if position < part.end else b""
-            except OSError as exc:
-                raise InputError(f"{part.name}: cannot read ({exc.strerror or exc})") from None
-            final = not block
-            replaced.base = position - len(decoder.getstate()[0])
-            try:
-                with counting(replaced):
-                    text = decoder.decode(block, final)
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{part.name}: not valid {options.encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
-                    f"{replaced.base + exc.start}); use --encoding, or --errors replace"
-                ) from None
-            position += len(block)
-            if text:
-                yield text
-            if final:
-                return
 
 
 # --- Where to cut a large file -----------------------------------------------------------------------------
@@ -577,42 +513,40 @@ def plan_cuts(path: str | os.PathLike[str], size: int, partition_bytes: int, enc
     follows a sentence mark: the rule of ``independent_chunks``, where segmentation never looks across.
     The last range is at least a quarter of ``partition_bytes``.
     """
-    codec = "utf-8" if _codec(encoding) == "utf-8-sig" else _codec(encoding)
+    codec = "utf-8" if decoder_name(encoding) == "utf-8-sig" else decoder_name(encoding)
     cuts: list[int] = []
-    with open_binary(path) as handle:
-        target = partition_bytes
-        while target < size - partition_bytes // 4:
-            cut = _find_cut(handle, target, size, codec)
-            if cut is None:
-                break
-            cuts.append(cut)
-            target = cut + partition_bytes
+    target = partition_bytes
+    while target < size - partition_bytes // 4:
+        cut = _find_cut(path, target, size, codec)
+        if cut is None:
+            break
+        cuts.append(cut)
+        target = cut + partition_bytes
     return cuts
 
 
-def _find_cut(handle: BinaryIO, target: int, size: int, codec: str) -> int | None:
-    """The first cut found at or after byte ``target``, searching forward a megabyte at a time."""
+def _find_cut(path: str | os.PathLike[str], target: int, size: int, codec: str) -> int | None:
+    """The first cut found at or after byte ``target``, searching forward a block at a time."""
     position = max(0, target - LOOKBEHIND_BYTES)
-    handle.seek(position)
-    data = handle.read(target - position + SCAN_BYTES)
-    while True:
+    data = b""
+    for block in read_blocks(path, start=position):
+        data += block
         at_end = position + len(data) >= size
         cut = _cut_in(data, position, target, at_end, codec)
         if cut is not None or at_end:
             return cut
-        more = handle.read(SCAN_BYTES)
-        if not more:
-            return None
         keep = min(len(data), LOOKBEHIND_BYTES)
         position += len(data) - keep
-        data = data[len(data) - keep:] + more
+        data = data[len(data) - keep:]
+    return None
 
 
 def _cut_in(data: bytes, position: int, target: int, at_end: bool, codec: str) -> int | None:
     """A cut in ``data`` (which starts at byte ``position`` of the file) at or after ``target``, if any.
 
     Only whole lines are looked at: from the first line start in ``data`` to the last line end (or
-    to the end of the file). They are decoded one by one, so each line's byte offset is known.
+    to the end of the file). They are decoded one by one, so each line's byte offset is known; the
+    place is found by the rule ``independent_chunks`` cuts by.
     """
     begin = data.find(b"\n") + 1
     stop = len(data) if at_end else data.rfind(b"\n") + 1
@@ -631,20 +565,11 @@ def _cut_in(data: bytes, position: int, target: int, at_end: bool, codec: str) -
         texts.append(text)
         chars += len(text)
         at = after
-    text = "".join(texts)
-    for match in _BLANK_LINES.finditer(text):
-        after = match.end()
-        if after >= len(text):
-            return None
-        cut = position + line_bytes[bisect_right(line_chars, after) - 1]
-        if cut < target:
-            continue
-        end = match.start()
-        while end > 0 and text[end - 1].isspace():
-            end -= 1
-        if end and text[end - 1] in _TERMINAL and (text[after].isupper() or text[after].isdigit()):
-            return cut
-    return None
+    first = bisect_left(line_bytes, target - position)  # the first line that starts at or after the target
+    if first == len(line_bytes):
+        return None
+    cut, _ = _paragraph_cut("".join(texts), line_chars[first])
+    return None if cut is None else position + line_bytes[bisect_right(line_chars, cut) - 1]
 
 
 # --- Writing a part ------------------------------------------------------------------------------------------
@@ -666,8 +591,7 @@ def parquet_schema(columns: list[str]) -> Any:
 
     types = {"row": pa.int64(), "sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(), "page": pa.int64(),
              **{f"p_{label}": pa.float64() for label in LABELS}}
-    carried = [column for column in columns if column not in BASE_COLUMNS]  # DOCUMENT_COLUMNS, then tables' own
-    return pa.schema([(name, types.get(name, pa.string())) for name in (*BASE_COLUMNS, *carried)])
+    return pa.schema([(name, types.get(name, pa.string())) for name in csv_columns(columns)])
 
 
 def _write_parquet(records: Iterable[TaggedRecord], out: BinaryIO, columns: list[str]) -> Counter[str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["PropclfError", "InputError", "CorpusError", "ModelError", "ModelVersionWarning", "shown"]
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["PropclfError", "InputError", "FileMissing", "CorpusError", "ModelError", "ModelVersionWarning", "shown",
+           "reraised_as"]
 
 
 def shown(name: object) -> str:
@@ -19,6 +23,10 @@ class InputError(PropclfError):
     """A file given to propclf cannot be read as text: missing, a directory, empty, undecodable."""
 
 
+class FileMissing(InputError):
+    """The file is not there (callers that expect a particular file say which)."""
+
+
 class CorpusError(PropclfError):
     """The labeled corpus breaks a rule: missing column, unknown label, empty or duplicate text..."""
 
@@ -29,3 +37,12 @@ class ModelError(PropclfError):
 
 class ModelVersionWarning(UserWarning):
     """A model was trained with another version of scikit-learn than the one installed."""
+
+
+@contextmanager
+def reraised_as(kind: type[PropclfError]) -> Iterator[None]:
+    """Inside this block an InputError becomes a ``kind`` with the same message: one wording, the caller's type."""
+    try:
+        yield
+    except InputError as exc:
+        raise kind(str(exc)) from None

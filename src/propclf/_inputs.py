@@ -27,13 +27,13 @@ from ._binary import not_text
 from ._columns import CARRIED_PREFIX, DOCUMENT_COLUMNS, OWN_COLUMNS
 from ._errors import InputError, shown
 from ._formats import document_kind, kept_name, open_document
-from ._textio import open_binary
+from ._textio import not_valid, open_binary, read_blocks
 
-__all__ = ["Source", "TextUnit", "ReadOptions", "expand_inputs", "read_units", "read_table_heads", "table_columns",
-           "carried_names", "output_columns", "output_name", "refuse_input_as_output", "TABLE_SUFFIXES"]
+__all__ = ["Source", "TextUnit", "ReadOptions", "ReadTally", "expand_inputs", "read_units", "read_table_heads",
+           "decoded_pieces", "decoder_name", "carried_names", "output_columns", "output_name",
+           "refuse_input_as_output", "TABLE_SUFFIXES"]
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
-BLOCK_BYTES = 1 << 20
 STDIN = "-"
 # Table cells may hold whole documents.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -52,7 +52,7 @@ class ReadOptions:
     keep_text: str | None = None  # a folder: each document's extracted text is written there (kept_name)
 
     def __post_init__(self) -> None:
-        _decoder_name(self.encoding)  # an unknown encoding fails here, before any file is opened
+        decoder_name(self.encoding)  # an unknown encoding fails here, before any file is opened
         for name, allowed in (("errors", ("strict", "replace")), ("rows", ("document", "sentence"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"ReadOptions({name}=...) must be {' or '.join(map(repr, allowed))}, "
@@ -190,7 +190,7 @@ def _open(source: Source) -> BinaryIO:
     return sys.stdin.buffer if source.path is None else open_binary(source.path, source.name)
 
 
-def _decoder_name(encoding: str) -> str:
+def decoder_name(encoding: str) -> str:
     try:
         info = codecs.lookup(encoding)
     except LookupError:
@@ -266,58 +266,77 @@ def _record_without_surrogates(record: dict, where: str, replace: bool, counter:
     return root[0]
 
 
+@dataclass
+class ReadTally:
+    """What decoding a file (or a range of it) found that is worth a warning, counted."""
+
+    replaced: ReplaceCounter = field(default_factory=ReplaceCounter)  # undecodable bytes, as U+FFFD
+    surrogates: ReplaceCounter = field(default_factory=ReplaceCounter)  # lone surrogates, as U+FFFD
+    nuls: int = 0
+
+    def add(self, later: ReadTally) -> None:
+        """Count in what a later range of the same file found."""
+        if self.replaced.first < 0:
+            self.replaced.first = later.replaced.first
+        self.replaced.count += later.replaced.count
+        self.surrogates.count += later.surrogates.count
+        self.nuls += later.nuls
+
+    def warnings(self, name: str) -> list[str]:
+        found = []
+        if self.replaced.count:
+            found.append(f"{name}: {self.replaced.count} undecodable byte sequence(s) replaced with U+FFFD "
+                         f"(first at byte offset {self.replaced.first})")
+        if self.surrogates.count:
+            found.append(f"{name}: {self.surrogates.count} lone surrogate(s) replaced with U+FFFD")
+        if self.nuls:  # text in UTF-16 or UTF-32 read as an 8-bit encoding: valid, but not what was meant
+            found.append(f"{name}: {self.nuls} NUL character(s); if this is UTF-16 text, use --encoding utf-16")
+        return found
+
+
 def _decoded_pieces(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[str]:
-    """Decode a file block by block; errors name the byte offset in the file."""
+    """Decode a whole file (or standard input) block by block, then warn about what ``decoded_pieces`` counted."""
+    tally = ReadTally()
+    yield from decoded_pieces(sys.stdin.buffer if source.path is None else source.path, source.name, options, tally)
+    for message in tally.warnings(source.name):
+        warn(message)
+
+
+def decoded_pieces(file: Path | str | BinaryIO, name: str, options: ReadOptions, tally: ReadTally, start: int = 0,
+                   end: int | None = None) -> Iterator[str]:
+    """Decode a file, or its byte range [start, end), block by block; errors name the byte offset in the file.
+
+    Both engines read text this way: the local one whole files, the Dask one also ranges of a large file
+    (which start where a line does, so an ASCII-compatible encoding decodes them apart).
+    """
     replace = options.errors == "replace"
-    name = _decoder_name(options.encoding)
+    codec = decoder_name(options.encoding)
     # A UTF-8 BOM is not text: it is dropped below, not by the utf-8-sig decoder, whose error offsets would
-    # count from after the BOM.
-    bom = name in ("utf-8", "utf-8-sig")
-    decoder = codecs.getincrementaldecoder("utf-8" if bom else name)("propclf.replace" if replace else "strict")
-    counter, surrogates, nuls = ReplaceCounter(), ReplaceCounter(), 0
-    handle = _open(source)
-    consumed = 0
-    try:
-        while True:
-            try:
-                block = handle.read(BLOCK_BYTES)
-            except IsADirectoryError:
-                raise InputError(f"{source.name}: is a directory, not a file") from None
-            except OSError as exc:
-                raise InputError(f"{source.name}: cannot read ({exc.strerror or exc})") from None
-            final = not block
-            if consumed == 0 and (error := not_text(source.name, block[:16])) is not None:
-                raise error
-            # Offsets in a decode error count from the bytes the decoder still held back.
-            counter.base = consumed - len(decoder.getstate()[0])
-            try:
-                with counting(counter):
-                    text = decoder.decode(block, final)
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{source.name}: not valid {options.encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
-                    f"{counter.base + exc.start}); use --encoding, or --errors replace"
-                ) from None
-            except UnicodeError as exc:  # e.g. utf-16 without a byte order mark
-                raise InputError(f"{source.name}: not valid {options.encoding} ({exc}); use --encoding") from None
-            consumed += len(block)
-            if bom and text:
-                text, bom = text.removeprefix("\ufeff"), False
-            if text:
-                nuls += text.count("\x00")
-                yield _no_surrogates(text, f"{source.name}: not valid {options.encoding}", replace, surrogates)
-            if final:
-                break
-    finally:
-        if source.path is not None:
-            handle.close()
-    if counter.count:
-        warn(f"{source.name}: {counter.count} undecodable byte sequence(s) replaced with U+FFFD "
-             f"(first at byte offset {counter.first})")
-    if surrogates.count:
-        warn(f"{source.name}: {surrogates.count} lone surrogate(s) replaced with U+FFFD")
-    if nuls:  # text in UTF-16 or UTF-32 read as an 8-bit encoding: valid, but not what was meant
-        warn(f"{source.name}: {nuls} NUL character(s); if this is UTF-16 text, use --encoding utf-16")
+    # count from after the BOM. It can only be at the start of the file.
+    bom = codec in ("utf-8", "utf-8-sig")
+    decoder = codecs.getincrementaldecoder("utf-8" if bom else codec)("propclf.replace" if replace else "strict")
+    bom = bom and start == 0
+    consumed = start
+    for block in chain(read_blocks(file, name, start=start, end=end), [b""]):
+        final = not block
+        if consumed == 0 and (error := not_text(name, block[:16])) is not None:
+            raise error
+        # Offsets in a decode error count from the bytes the decoder still held back.
+        tally.replaced.base = consumed - len(decoder.getstate()[0])
+        try:
+            with counting(tally.replaced):
+                text = decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            raise not_valid(name, options.encoding, exc, tally.replaced.base + exc.start,
+                            "; use --encoding, or --errors replace") from None
+        except UnicodeError as exc:  # e.g. utf-16 without a byte order mark
+            raise InputError(f"{name}: not valid {options.encoding} ({exc}); use --encoding") from None
+        consumed += len(block)
+        if bom and text:
+            text, bom = text.removeprefix("\ufeff"), False
+        if text:
+            tally.nuls += text.count("\x00")
+            yield _no_surrogates(text, f"{name}: not valid {options.encoding}", replace, tally.surrogates)
 
 
 def _non_empty(source: Source, pieces: Iterator[str]) -> Iterator[str]:
@@ -510,11 +529,3 @@ def output_columns(sources: list[Source], carried: list[str]) -> list[str]:
     """The columns after BASE_COLUMNS for these inputs: DOCUMENT_COLUMNS if any is a document, then
     ``carried``, the tables' own columns (see ``read_table_heads``)."""
     return [*(DOCUMENT_COLUMNS if any(source.document for source in sources) else ()), *carried]
-
-
-def table_columns(sources: list[Source], options: ReadOptions) -> list[str]:
-    """The columns table inputs carry into the output, in order (see ``read_table_heads``)."""
-    columns, opened = read_table_heads(sources, options, lambda _: None)
-    for units in opened.values():
-        units.close()
-    return columns

@@ -21,9 +21,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ._errors import ModelError, ModelVersionWarning
+from ._errors import FileMissing, InputError, ModelError, ModelVersionWarning
 from ._labels import LABELS
-from ._textio import atomic_write_bytes, atomic_write_text
+from ._textio import atomic_write_bytes, atomic_write_text, read_bytes, read_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -443,13 +443,11 @@ def _read_checked(folder: Path, name: str, manifest: dict[str, Any]) -> bytes:
     data = None
     for candidate in (path, _staged(folder, name, expected), path):
         try:
-            data = candidate.read_bytes()
-        except FileNotFoundError:
+            data = read_bytes(candidate, str(path))
+        except FileMissing:
             continue
-        except IsADirectoryError:
-            raise ModelError(f"{path}: is a directory, not a model file") from None
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except InputError as exc:
+            raise ModelError(str(exc)) from None
         if hashlib.sha256(data).hexdigest() == expected:
             return data
     if data is None:
@@ -486,10 +484,14 @@ def _check_encoders(folder: Path, pipeline: Any) -> None:
 
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        text = read_text(manifest_path, empty_ok=True)
+    except FileMissing:
         raise ModelError(f"{manifest_path}: manifest missing; a model is not loaded without it") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except InputError as exc:
+        raise ModelError(str(exc)) from None
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ModelError(f"{manifest_path}: manifest is damaged ({type(exc).__name__})") from None
     if not isinstance(manifest, dict):
         raise ModelError(f"{manifest_path}: manifest is damaged (not a JSON object)")

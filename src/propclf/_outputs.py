@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # (the records' types only: _predict shows a document with ht
     from ._predict import TaggedRecord
     from ._tagging import TaggedRecords
 
-__all__ = ["FORMATS", "format_for", "column_value", "write_records", "html_fragment"]
+__all__ = ["FORMATS", "format_for", "csv_columns", "column_value", "write_records", "html_fragment"]
 
 FORMATS = ("table", "csv", "jsonl", "html")
 COLOURS = {"slogan": "#f4a6a6", "critique": "#9cc7f0", "neutral": "#e8e8e0", UNCERTAIN: "#f3e19b"}
@@ -119,13 +119,18 @@ def _where(record: TaggedRecord) -> str:
     return f"{record.source}, row {record.row}" + (f" ({record.id})" if record.id is not None else "")
 
 
+def csv_columns(extra_columns: Iterable[str]) -> list[str]:
+    """The columns of the CSV output (and of the Dask engine's Parquet parts): BASE_COLUMNS, then ``extra_columns``."""
+    carried = list(extra_columns)
+    if set(carried) & set(BASE_COLUMNS):
+        raise ValueError(f"extra_columns {sorted(set(carried) & set(BASE_COLUMNS))} are propclf's own columns")
+    return [*BASE_COLUMNS, *carried]
+
+
 def _write_csv(records: Iterable[TaggedRecord], out: TextIO, extra_columns: list[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    base = list(BASE_COLUMNS)
     carried = list(extra_columns)
-    if set(carried) & set(base):
-        raise ValueError(f"extra_columns {sorted(set(carried) & set(base))} are propclf's own columns")
-    writer.writerow(base + carried)
+    writer.writerow(csv_columns(carried))
     for record in records:
         s = record.sentence
         writer.writerow([record.source, "" if record.row is None else record.row,

@@ -22,7 +22,8 @@ from ._model import Model
 from ._predict import ModelLike, TaggedRecord, TaggedSentence, _check_confidence, get_model, label_documents
 from ._segment import Span, capped, independent_chunks, normalize, segment
 
-__all__ = ["TaggedRecord", "TaggedRecords", "tag_files", "tag_sources", "tag_units", "label_chunks", "TASK_CHARS"]
+__all__ = ["TaggedRecord", "TaggedRecords", "tag_files", "tag_sources", "tag_units", "count_units", "label_chunks",
+           "TASK_CHARS"]
 
 
 def tag_files(
@@ -144,6 +145,16 @@ def tag_units(units: Iterable[TextUnit], model: Model, *, explain: bool = False,
                 yield TaggedRecord(unit.source, tagged, unit.row, unit.id, unit.fields, page, unit.extracted)
                 index += 1
             counted(len(chunk.text))
+
+
+def count_units(units: Iterable[TextUnit]) -> tuple[int, int]:
+    """The characters and sentences ``tag_units`` finds in ``units``, without labeling them."""
+    chars = sentences = 0
+    for task in _tasks(units):
+        for _, chunk in task:
+            chars += len(chunk.text)
+            sentences += len(_spans(chunk))
+    return chars, sentences
 
 
 @dataclass(frozen=True, slots=True)

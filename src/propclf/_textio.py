@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._binary import not_text
-from ._errors import InputError
+from ._errors import FileMissing, InputError
 
-__all__ = ["open_binary", "read_text", "decode_text", "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
+__all__ = ["open_binary", "read_blocks", "read_bytes", "read_text", "decode_text", "not_valid", "BLOCK_BYTES",
+           "atomic_write_bytes", "atomic_write_text", "atomic_writer"]
+
+#: Bytes read per call by ``read_blocks``.
+BLOCK_BYTES = 1 << 20
 
 
 def open_binary(path: str | os.PathLike[str], name: str | None = None) -> BinaryIO:
@@ -22,7 +26,7 @@ def open_binary(path: str | os.PathLike[str], name: str | None = None) -> Binary
     try:
         return Path(path).open("rb")
     except FileNotFoundError:
-        raise InputError(f"{shown}: no such file") from None
+        raise FileMissing(f"{shown}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{shown}: is a directory, not a file") from None
     except PermissionError:
@@ -31,24 +35,67 @@ def open_binary(path: str | os.PathLike[str], name: str | None = None) -> Binary
         raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 file (a leading BOM is dropped) or raise InputError naming the file."""
-    with open_binary(path) as handle:
-        data = handle.read()
-    return decode_text(data, str(path))
+def read_blocks(file: str | os.PathLike[str] | BinaryIO, name: str | None = None, *, start: int = 0,
+                end: int | None = None) -> Iterator[bytes]:
+    """The bytes of a file, or of its range [start, end), in blocks of at most BLOCK_BYTES.
 
-
-def decode_text(data: bytes, name: str) -> str:
-    """Decode bytes as UTF-8 (BOM allowed); empty or undecodable input raises InputError."""
+    ``file`` is a path, or a handle already open (standard input: it is not closed here). Every
+    failure to open or read is an InputError naming ``name`` (default: the path).
+    """
+    shown = name if name is not None else str(file)
+    handle = file if hasattr(file, "read") else open_binary(file, name)  # type: ignore[arg-type]
     try:
-        text = data.decode("utf-8-sig")
+        if start:
+            handle.seek(start)
+        position = start
+        while end is None or position < end:
+            try:
+                block = handle.read(BLOCK_BYTES if end is None else min(BLOCK_BYTES, end - position))
+            except IsADirectoryError:
+                raise InputError(f"{shown}: is a directory, not a file") from None
+            except OSError as exc:
+                raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+            if not block:
+                return
+            position += len(block)
+            yield block
+    finally:
+        if handle is not file:
+            handle.close()
+
+
+def read_bytes(path: str | os.PathLike[str], name: str | None = None) -> bytes:
+    """A whole file's bytes (see ``read_blocks``)."""
+    return b"".join(read_blocks(path, name))
+
+
+def not_valid(name: str, encoding: str, exc: UnicodeDecodeError, offset: int, advice: str = "") -> InputError:
+    """The one wording for bytes that do not decode: the first bad byte and its ``offset`` in the file.
+
+    ``advice`` is what the caller can offer (the tagging commands: ``--encoding``, ``--errors replace``).
+    """
+    return InputError(f"{name}: not valid {encoding} (byte 0x{exc.object[exc.start]:02x} at offset {offset}){advice}")
+
+
+def read_text(path: str | os.PathLike[str], name: str | None = None, *, keep_bom: bool = False,
+              empty_ok: bool = False) -> str:
+    """Read a UTF-8 file or raise InputError naming the file (see ``decode_text``)."""
+    return decode_text(read_bytes(path, name), str(path) if name is None else name, keep_bom=keep_bom,
+                       empty_ok=empty_ok)
+
+
+def decode_text(data: bytes, name: str, *, keep_bom: bool = False, empty_ok: bool = False) -> str:
+    """Decode bytes as UTF-8; a leading BOM is dropped unless ``keep_bom`` (where offsets count it).
+
+    Undecodable bytes, and a binary file, raise InputError; so does empty or blank text, unless ``empty_ok``.
+    """
+    try:
+        text = data.decode("utf-8" if keep_bom else "utf-8-sig")
     except UnicodeDecodeError as exc:
         if (binary := not_text(name, data[:16])) is not None:
             raise binary from None
-        raise InputError(
-            f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    if not text.strip():
+        raise not_valid(name, "UTF-8", exc, exc.start) from None
+    if not empty_ok and not text.strip():
         raise InputError(f"{name}: file is empty")
     return text
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._errors import CorpusError
+from .._errors import CorpusError, reraised_as
 from .._labels import LABELS
 from .._segment import normalize
+from .._textio import decode_text, read_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,19 +129,13 @@ def _origins(raw_dir: Path) -> dict[str, str]:
 
 
 def _read_bytes(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except IsADirectoryError:
-        raise CorpusError(f"{file}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise CorpusError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    with reraised_as(CorpusError):
+        return read_bytes(file)
 
 
 def _decode(file: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{file}: not valid UTF-8 (byte offset {exc.start})") from None
+    with reraised_as(CorpusError):
+        return decode_text(data, str(file), empty_ok=True)
 
 
 def _parse(file: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:

@@ -20,7 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import InputError
+from propclf._errors import FileMissing, InputError
+from propclf._textio import read_text
 
 __all__ = ["ARTICLES_DIR", "TECHNIQUE_LABELS", "SPAN_LABELS", "PtcSentence", "load_ptc", "ptc_available"]
 
@@ -88,26 +89,17 @@ def load_ptc(ptc_dir: str | os.PathLike[str]) -> list[PtcSentence]:
 
 
 def _read_article(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        # Plain utf-8, not utf-8-sig, and no newline translation: the labels count a leading
-        # byte-order mark as a character (two PTC articles have one), so dropping it would shift every span.
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    # keep_bom, and no newline translation: the labels count a leading byte-order mark as a character
+    # (two PTC articles have one), so dropping it would shift every span.
+    return read_text(path, keep_bom=True, empty_ok=True)
 
 
 def _read_labels(path: Path, articles: dict[str, str], *, with_technique: bool) -> list[tuple[str, _Span]]:
     """The spans of one labels file, each checked against its article."""
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (expected the PTC labels here)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        lines = read_text(path, empty_ok=True).split("\n")
+    except FileMissing:
+        raise FileMissing(f"{path}: no such file (expected the PTC labels here)") from None
     columns = "article id, technique, start, end" if with_technique else "article id, start, end"
     expected = 4 if with_technique else 3
     spans = []
