@@ -1,0 +1,75 @@
+"""Table cells as long as documents: the streaming reader gives the records the csv and json modules give."""
+
+import json
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from propclf import InputError, ReadOptions, _cells, _inputs
+from propclf._inputs import expand_inputs, read_units
+
+settings.register_profile("quick", max_examples=150)
+settings.register_profile("long", max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+FAST = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+CSV_TEXT = st.lists(st.sampled_from(['"', '""', ",", "\t", "\r", "\n", "\r\n", "a", "text", "id", " ", 'x"y', "é",
+                                     "🙂", "\u2028", "\\"]), max_size=60).map("".join)
+JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                     max_size=3), max_leaves=6)
+JSON_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=()), max_size=40)
+JSON_RECORD = st.dictionaries(st.sampled_from(["text", "id", "k", "te\"xt"]), JSON_TEXT | JSON_VALUE, max_size=4)
+JSON_BREAK = st.sampled_from(["", '"', "\\", "\\u", "\\ud83d", "\\ude00", "\n", "\r", "{", "}", "[", ",", ":", "\x01",
+                              " ", "\\x", '"text"', "\\\\"])
+
+
+def _outcome(path: Path, options: ReadOptions) -> list | str:
+    """The units of a table (their text joined) and its warnings, or its one-line error."""
+    warnings: list[str] = []
+    try:
+        units = [(u.row, u.id, u.fields, "".join(u.pieces)) for source in expand_inputs([str(path)])
+                 for u in read_units(source, options, warnings.append)]
+    except InputError as exc:
+        return str(exc)
+    return [units, warnings]
+
+
+def _both_ways(path: Path, options: ReadOptions, monkeypatch, block: int) -> tuple:
+    monkeypatch.setattr(_inputs, "BLOCK_BYTES", block)  # pieces cut anywhere, escapes and line ends too
+    read_by_modules = _outcome(path, options)
+    monkeypatch.setattr(_cells, "CELL_CHARS", 0)  # every record is a long one
+    read_here = _outcome(path, options)
+    monkeypatch.setattr(_cells, "CELL_CHARS", 1 << 20)
+    return read_by_modules, read_here
+
+
+@FAST
+@given(content=CSV_TEXT, block=st.integers(1, 9), suffix=st.sampled_from([".csv", ".tsv"]),
+       rows=st.lists(st.tuples(CSV_TEXT, CSV_TEXT), max_size=3))
+def test_a_csv_table_reads_the_same_through_the_streaming_reader(tmp_path_factory, monkeypatch, content, block,
+                                                                  suffix, rows):
+    table = tmp_path_factory.mktemp("t") / f"t{suffix}"
+    delimiter = "," if suffix == ".csv" else "\t"
+    quoted = "".join(f'"{a}"{delimiter}"{b.replace(chr(34), chr(34) * 2)}"\n' for a, b in rows)
+    table.write_text(f"id{delimiter}text{delimiter}k\n{content}\n{quoted}{content}", encoding="utf-8", newline="")
+    read_by_modules, read_here = _both_ways(table, ReadOptions(id_column="id"), monkeypatch, block)
+    assert read_here == read_by_modules
+
+
+@FAST
+@given(records=st.lists(JSON_RECORD, min_size=1, max_size=3), ascii_only=st.booleans(), block=st.integers(1, 9),
+       breaks=st.lists(st.tuples(st.integers(0, 10**6), JSON_BREAK), max_size=2), crlf=st.booleans())
+def test_a_jsonl_table_reads_the_same_through_the_streaming_reader(tmp_path_factory, monkeypatch, records,
+                                                                    ascii_only, block, breaks, crlf):
+    text = "".join(json.dumps(r, ensure_ascii=ascii_only) + ("\r\n" if crlf else "\n") for r in records)
+    for where, mark in breaks:  # mutations: the errors must be the same too
+        where %= len(text) + 1
+        text = text[:where] + mark + text[where:]
+    table = tmp_path_factory.mktemp("t") / "t.jsonl"
+    table.write_text(text, encoding="utf-8", newline="")
+    for errors in ("strict", "replace"):
+        read_by_modules, read_here = _both_ways(table, ReadOptions(errors=errors), monkeypatch, block)
+        assert read_here == read_by_modules
