@@ -197,13 +197,12 @@ def csv_records(pieces: Iterable[str], delimiter: str, text_column: str) -> Iter
         yield finished(raw, lines + 1)
 
 
-def json_lines(pieces: Iterable[str], text_column: str, clean: Callable[[str], str],
-               problem: Callable[[str], Exception]) -> Iterator[tuple[str, _BigLine | None]]:
+def json_lines(pieces: Iterable[str], text_column: str,
+               clean: Callable[[str], str]) -> Iterator[tuple[str, _BigLine | None]]:
     """The lines of a JSONL text (line ends kept), each with None, or for a line longer than
     CELL_CHARS, with its _BigLine: the line comes with its top-level ``text_column`` strings set aside.
 
-    ``clean`` passes each piece of set-aside text on (it deals with lone surrogates); ``problem``
-    turns what is wrong with a string on the line into the exception to raise.
+    ``clean`` passes each piece of set-aside text on (it deals with lone surrogates).
     """
     parts: list[str] = []
     size = 0
@@ -220,7 +219,7 @@ def json_lines(pieces: Iterable[str], text_column: str, clean: Callable[[str], s
             yield "".join(parts), None
             parts, size, start = [], 0, found.end()
         if size > CELL_CHARS:
-            line = _BigLine("".join(parts), stream, text_column, clean, problem)
+            line = _BigLine("".join(parts), stream, text_column, clean)
             parts, size = [], 0
             yield line.reduced, line
             stream.push(line.after)
@@ -263,15 +262,16 @@ class _BigLine:
     its positions back).
     """
 
-    def __init__(self, head: str, stream: _Stream, text_column: str, clean: Callable[[str], str],
-                 problem: Callable[[str], Exception]) -> None:
+    def __init__(self, head: str, stream: _Stream, text_column: str, clean: Callable[[str], str]) -> None:
         self.spilled: dict[str, SpilledText] = {}
+        self.error: str | None = None  # what is wrong with a string of the line, from ``error_from`` on
+        self.error_from = 0
         self.after = ""  # what follows the line in the last piece read
         self._kept: list[str] = []
         self._size = 0  # of the reduced line so far
         self._shifts: list[tuple[int, int]] = []  # (position in the reduced line, characters set aside before it)
         self._column = 0  # characters of the line before the buffer
-        self._stream, self._clean, self._problem = stream, clean, problem
+        self._stream, self._clean = stream, clean
         buffer, position = head, 0
         depth, key, expect_key = 0, None, False
         while True:
@@ -288,6 +288,8 @@ class _BigLine:
             if char == '"':
                 text = depth == 1 and not expect_key and key == text_column
                 buffer, position, literal = self._string(buffer, found.start(), text)
+                if self.error is not None:
+                    break
                 if depth == 1 and expect_key:
                     key = json.loads(literal) if literal is not None else None
                     expect_key = False
@@ -336,16 +338,20 @@ class _BigLine:
                     continue
             if stop < len(buffer) and buffer[stop] == '"':
                 break
-            # Not a string json accepts: json says why, with the place counted from the line's start.
+            # Not a string json accepts: json says why, with the place counted from the line's start, unless
+            # it finds something wrong before this string (the line is cut at the string's start for it).
+            self._keep('"')
+            self.error_from = self.original_position(self._size - 1)
             try:
                 json.loads('"' + buffer[stop:stop + 6])
             except json.JSONDecodeError as exc:
                 if stop == len(buffer) or buffer[stop] in "\r\n":
-                    raise self._problem("the line ends inside a JSON value") from None
-                column = self._column + stop + exc.pos
-                message = f"{exc.msg} column {column}" if exc.msg.endswith(" at") else f"{exc.msg} at column {column}"
-                raise self._problem(message) from None
-            raise AssertionError("a string that stops short is not valid JSON")
+                    self.error = "the line ends inside a JSON value"
+                else:
+                    column = self._column + stop + exc.pos
+                    self.error = f"{exc.msg} column {column}" if exc.msg.endswith(" at") else \
+                        f"{exc.msg} at column {column}"
+            return "", 0, None
         self._body(buffer[position:stop], spilled, literal)
         if spilled is None:
             literal.append('"')

@@ -439,13 +439,19 @@ def _json_rows(source: Source, pieces: Iterable[str], options: ReadOptions,
     def where() -> str:  # of the line being read
         return f"{source.name}, line {line_number + 1}"
 
+    surrogates: dict[int, str] = {}  # the first lone surrogate of a line's set-aside text
+
     def clean(text: str) -> str:  # a set-aside string's text, decoded from \u escapes
-        return _no_surrogates(text, where(), replace, replaced)
+        if replace:
+            return _no_surrogates(text, where(), replace, replaced)
+        if not text.isascii() and (found := _SURROGATE.search(text)) is not None:
+            surrogates.setdefault(line_number, found.group())
+        return text
 
     def problem(message: str) -> InputError:
         return InputError(f"{where()}: not valid JSON ({message})")
 
-    for line, long_line in json_lines(pieces, options.text_column, clean, problem):
+    for line, long_line in json_lines(pieces, options.text_column, clean):
         if not line.strip():
             line_number += 1
             continue
@@ -455,6 +461,8 @@ def _json_rows(source: Source, pieces: Iterable[str], options: ReadOptions,
             length = len(line.rstrip("\r\n"))
             if long_line is not None:
                 exc.pos, length = long_line.original_position(exc.pos), long_line.original_position(length)
+                if long_line.error is not None and exc.pos >= long_line.error_from:
+                    raise problem(long_line.error) from None
             raise problem(_json_problem(exc.msg, exc.pos, length)) from None
         except RecursionError:
             raise problem("nested too deeply") from None
@@ -462,10 +470,15 @@ def _json_rows(source: Source, pieces: Iterable[str], options: ReadOptions,
             raise problem(str(exc).split(";")[0]) from None
         if not isinstance(record, dict):
             raise InputError(f"{where()}: a JSON object was expected")
-        if _SURROGATE_ESCAPE.search(line):
-            record = _record_without_surrogates(record, where(), replace, replaced)
+        spilled = None
         if long_line is not None and isinstance(text := record.get(options.text_column), str):
-            record[options.text_column] = long_line.spilled.get(text, text)
+            spilled = long_line.spilled.get(text)
+            if spilled is not None:  # its first lone surrogate stands in for it, to be found where json's would be
+                record[options.text_column] = surrogates.pop(line_number, "")
+        if _SURROGATE_ESCAPE.search(line) or spilled is not None and record[options.text_column]:
+            record = _record_without_surrogates(record, where(), replace, replaced)
+        if spilled is not None:
+            record[options.text_column] = spilled
         line_number += 1
         number += 1
         yield number, record
