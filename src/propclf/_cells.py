@@ -192,9 +192,9 @@ def csv_records(pieces: Iterable[str], delimiter: str, text_column: str) -> Iter
                         for part in field:
                             spilled.append(part)
                         field = spilled
-    if state != _START_RECORD:  # the last line has no line end: it ends the record (a quote left open too)
+    if state != _START_RECORD:  # the input ends the record (a quote left open too)
         values.append(field if isinstance(field, SpilledText) else "".join(field))
-        yield finished(raw, lines + 1)
+        yield finished(raw, lines + (0 if piece.endswith(("\r", "\n")) else 1))
 
 
 def json_lines(pieces: Iterable[str], text_column: str,
@@ -340,8 +340,8 @@ class _BigLine:
                 break
             # Not a string json accepts: json says why, with the place counted from the line's start, unless
             # it finds something wrong before this string (the line is cut at the string's start for it).
-            self._keep('"')
-            self.error_from = self.original_position(self._size - 1)
+            self._keep('"\x01')  # json stops past the quote if it gets there, at the quote if it finds it misplaced
+            self.error_from = self.original_position(self._size - 2)
             try:
                 json.loads('"' + buffer[stop:stop + 6])
             except json.JSONDecodeError as exc:

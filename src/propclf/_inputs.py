@@ -461,7 +461,7 @@ def _json_rows(source: Source, pieces: Iterable[str], options: ReadOptions,
             length = len(line.rstrip("\r\n"))
             if long_line is not None:
                 exc.pos, length = long_line.original_position(exc.pos), long_line.original_position(length)
-                if long_line.error is not None and exc.pos >= long_line.error_from:
+                if long_line.error is not None and exc.pos > long_line.error_from:
                     raise problem(long_line.error) from None
             raise problem(_json_problem(exc.msg, exc.pos, length)) from None
         except RecursionError:
