@@ -83,12 +83,12 @@ def _line_ends(text: str) -> int:
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
-def csv_records(pieces: Iterable[str], delimiter: str, text_column: str) -> Iterator[tuple[list, int]]:
+def csv_records(pieces: Iterable[str], delimiter: str, text_column: str | None) -> Iterator[tuple[list, int]]:
     """Each record of a CSV text as (values, lines it takes), the header first.
 
     The values are those of ``csv.reader(lines, delimiter=delimiter)`` (the excel dialect, not
     strict): a record of at most CELL_CHARS characters is read by the csv module itself; a longer
-    one by the same rules here, with its ``text_column`` cell (after the header) a SpilledText.
+    one by the same rules here, with its ``text_column`` cell (after the header; None: no cell) a SpilledText.
     """
     ends = re.compile(f"[{re.escape(delimiter)}\r\n]")
     text_index: int | None = None
