@@ -253,9 +253,12 @@ def test_predict_labels_a_huge_string_by_its_first_sentence_worth():
     assert (whole.label, whole.probabilities) == (first.label, first.probabilities)
 
 
-_PEAK = ("import resource, sys; from propclf.cli import main; "
+# The child's own peak: VmHWM starts afresh at exec, while ru_maxrss keeps the parent's (on Linux).
+_PEAK = ("import re, resource, sys; from propclf.cli import main; "
          "sys.stdout = open('/dev/null', 'w'); code = main(['predict', '--jobs', '1', '--format', 'csv', sys.argv[1]]);"
-         "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+         "status = open('/proc/self/status').read() if sys.platform == 'linux' else '';"
+         "peak = re.search(r'VmHWM:\\s*(\\d+)', status);"
+         "print(code, peak.group(1) if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
 
 
 def _peak_kb(path: Path) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._binary import not_text
+from ._cells import SpilledText, csv_records, json_lines
 from ._columns import CARRIED_PREFIX, DOCUMENT_COLUMNS, OWN_COLUMNS
 from ._errors import InputError, shown
 from ._formats import document_kind, kept_name, open_document
@@ -349,43 +350,15 @@ def _non_empty(source: Source, pieces: Iterator[str]) -> Iterator[str]:
         raise InputError(f"{source.name}: file is empty")
 
 
-_LINE_END = re.compile(r"\r\n?|\n")
-
-
-def _lines(pieces: Iterable[str]) -> Iterator[str]:
-    """Split decoded pieces into lines (keeping line ends), for the csv and json readers.
-
-    Lines end at \\n, \\r\\n or \\r only (as in a file opened with newline=""), not at the other
-    characters str.splitlines breaks at (U+0085, U+2028, form feed...), which are text inside a
-    CSV cell or a JSON string. A piece that ends in \\r waits for the next: its \\n may follow.
-    """
-    parts: list[str] = []  # a line begun in earlier pieces (kept as parts: a line may span many)
-    for piece in pieces:
-        if parts and parts[-1].endswith("\r"):  # the line ended there, perhaps with a \n still to come
-            if piece.startswith("\n"):
-                parts.append("\n")
-                piece = piece[1:]
-            yield "".join(parts)
-            parts = []
-        start = 0
-        for match in _LINE_END.finditer(piece):
-            if match.end() == len(piece) and piece.endswith("\r"):
-                break
-            yield "".join(parts) + piece[start:match.end()] if parts else piece[start:match.end()]
-            parts, start = [], match.end()
-        if start < len(piece):
-            parts.append(piece[start:])
-    if parts:
-        yield "".join(parts)
-
-
 def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], None]) -> Iterator[Any]:
     """First the table's carried columns (CSV: its header; JSONL: its first record's keys), then its units."""
     assert source.path is not None
-    lines = _lines(_non_empty(source, _decoded_pieces(source, options, warn)))
+    pieces = _non_empty(source, _decoded_pieces(source, options, warn))
     delimiter = TABLE_SUFFIXES[source.path.suffix.lower()]
-    rows = (_json_rows(source, lines, options, warn) if delimiter is None
-            else _csv_rows(source, lines, delimiter))
+    # The id column's cell is kept in memory (it is written with each sentence): no text cell is set aside then.
+    text_column = options.text_column if options.text_column != options.id_column else None
+    rows = (_json_rows(source, pieces, options, warn) if delimiter is None
+            else _csv_rows(source, pieces, delimiter, text_column))
     first = next(rows, None)
     yield [] if first is None else list(carried_names(first[1], options).values())
     name = output_name(source.name)
@@ -400,15 +373,19 @@ def _table_units(source: Source, options: ReadOptions, warn: Callable[[str], Non
         if options.id_column is not None and options.id_column not in record:
             raise InputError(f"{source.name}: no column {options.id_column!r} for --id-column")
         text = record[options.text_column]
-        if not isinstance(text, str):
+        if isinstance(text, SpilledText):  # a cell too long for memory, read back in pieces as a file is
+            blank, pieces = text.blank, text.pieces()
+        elif isinstance(text, str):
+            blank, pieces = not text.strip(), [text]
+        else:
             raise InputError(f"{source.name}, row {row_number}: {options.text_column!r} is not a string")
-        if not text.strip():
+        if blank:
             empty += 1
             continue
         identifier = None if options.id_column is None else str(record[options.id_column])
         fields = {carried: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                   for key, carried in carried_names(record, options).items() for value in (record[key],)}
-        yield TextUnit(name, [text], row=row_number, id=identifier, fields=fields,
+        yield TextUnit(name, pieces, row=row_number, id=identifier, fields=fields,
                        is_sentence=options.rows == "sentence")
     if empty:
         warn(f"{source.name}: {empty} row(s) with empty {options.text_column!r} skipped")
@@ -425,10 +402,12 @@ def carried_names(columns: Iterable[str], options: ReadOptions) -> dict[str, str
             for column in columns if column not in (options.text_column, options.id_column)}
 
 
-def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, dict]]:
-    reader = csv.reader(lines, delimiter=delimiter)
+def _csv_rows(source: Source, pieces: Iterable[str], delimiter: str,
+              text_column: str | None) -> Iterator[tuple[int, dict]]:
+    records = csv_records(pieces, delimiter, text_column)
+    line = 0  # the lines read
     try:
-        header = next(reader)
+        header, line = next(records)
     except StopIteration:
         raise InputError(f"{source.name}: file is empty") from None
     except csv.Error as exc:
@@ -438,16 +417,15 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
         if name in seen:
             raise InputError(f"{source.name}, line 1: column {name!r} appears twice in the header; rename one")
         seen.add(name)
-    number, previous_line = 0, reader.line_num
+    number = 0
     try:
-        for number, values in enumerate(reader, 1):
+        for number, (values, lines) in enumerate(records, 1):
+            first_line, line = line + 1, line + lines
             if len(values) != len(header):
-                problem = _field_count_problem(values, len(header), previous_line + 1, reader.line_num)
-                raise InputError(f"{source.name}, {problem}")
-            previous_line = reader.line_num
+                raise InputError(f"{source.name}, {_field_count_problem(values, len(header), first_line, line)}")
             yield number, dict(zip(header, values))
     except csv.Error as exc:
-        raise InputError(f"{source.name}, line {reader.line_num}: malformed CSV ({exc})") from None
+        raise InputError(f"{source.name}, line {line + 1}: malformed CSV ({exc})") from None
     if number == 0:
         raise InputError(f"{source.name}: no rows below the header")
 
@@ -455,41 +433,72 @@ def _csv_rows(source: Source, lines: Iterator[str], delimiter: str) -> Iterator[
 def _field_count_problem(values: list[str], expected: int, first_line: int, last_line: int) -> str:
     # A quote that is never closed swallows the line end and what follows: the last field ends with
     # a line break and the row comes up short. Say that, not only the count.
-    if len(values) < expected and values and values[-1].endswith(("\n", "\r")):
+    last = values[-1] if values else ""
+    if len(values) < expected and (last.tail if isinstance(last, SpilledText) else last).endswith(("\n", "\r")):
         runs_to = "" if last_line == first_line else f" (it runs on to line {last_line})"
         return f"line {first_line}: a quoted field has no closing quote{runs_to}"
     return f"line {last_line}: {len(values)} fields where the header has {expected}"
 
 
-def _json_problem(exc: json.JSONDecodeError, line: str) -> str:
-    if exc.pos >= len(line.rstrip("\r\n")):
+def _json_problem(message: str, position: int, length: int) -> str:
+    """What json found wrong at ``position`` of a line of ``length`` characters (its line end not counted)."""
+    if position >= length:
         return "the line ends inside a JSON value"
     # json's messages end in " at" or name no place; the column tells where.
-    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} at column {exc.colno}"
+    column = position + 1
+    return f"{message} column {column}" if message.endswith(" at") else f"{message} at column {column}"
 
 
-def _json_rows(source: Source, lines: Iterator[str], options: ReadOptions,
+def _json_rows(source: Source, pieces: Iterable[str], options: ReadOptions,
                warn: Callable[[str], None]) -> Iterator[tuple[int, dict]]:
-    number = 0
+    number = line_number = 0
+    replace = options.errors == "replace"
     replaced = ReplaceCounter()
-    for line_number, line in enumerate(lines, 1):
+
+    def where() -> str:  # of the line being read
+        return f"{source.name}, line {line_number + 1}"
+
+    surrogates: dict[int, str] = {}  # the first lone surrogate of a line's set-aside text
+
+    def clean(text: str) -> str:  # a set-aside string's text, decoded from \u escapes
+        if replace:
+            return _no_surrogates(text, where(), replace, replaced)
+        if not text.isascii() and (found := _SURROGATE.search(text)) is not None:
+            surrogates.setdefault(line_number, found.group())
+        return text
+
+    def problem(message: str) -> InputError:
+        return InputError(f"{where()}: not valid JSON ({message})")
+
+    for line, long_line in json_lines(pieces, options.text_column, clean):
         if not line.strip():
+            line_number += 1
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problem = _json_problem(exc, line)
-            raise InputError(f"{source.name}, line {line_number}: not valid JSON ({problem})") from None
+            length = len(line.rstrip("\r\n"))
+            if long_line is not None:
+                exc.pos, length = long_line.original_position(exc.pos), long_line.original_position(length)
+                if long_line.error is not None and exc.pos > long_line.error_from:
+                    raise problem(long_line.error) from None
+            raise problem(_json_problem(exc.msg, exc.pos, length)) from None
         except RecursionError:
-            raise InputError(f"{source.name}, line {line_number}: not valid JSON (nested too deeply)") from None
+            raise problem("nested too deeply") from None
         except ValueError as exc:  # a number of more than 4300 digits
-            reason = str(exc).split(";")[0]
-            raise InputError(f"{source.name}, line {line_number}: not valid JSON ({reason})") from None
+            raise problem(str(exc).split(";")[0]) from None
         if not isinstance(record, dict):
-            raise InputError(f"{source.name}, line {line_number}: a JSON object was expected")
-        if _SURROGATE_ESCAPE.search(line):
-            record = _record_without_surrogates(record, f"{source.name}, line {line_number}",
-                                                options.errors == "replace", replaced)
+            raise InputError(f"{where()}: a JSON object was expected")
+        spilled = None
+        if long_line is not None and isinstance(text := record.get(options.text_column), str):
+            spilled = long_line.spilled.get(text)
+            if spilled is not None:  # its first lone surrogate stands in for it, to be found where json's would be
+                record[options.text_column] = surrogates.pop(line_number, "")
+        if _SURROGATE_ESCAPE.search(line) or spilled is not None and record[options.text_column]:
+            record = _record_without_surrogates(record, where(), replace, replaced)
+        if spilled is not None:
+            record[options.text_column] = spilled
+        line_number += 1
         number += 1
         yield number, record
     if replaced.count:
