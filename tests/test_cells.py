@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import RAW
-from propclf import InputError, ReadOptions, _cells, _inputs
+from propclf import InputError, ReadOptions, _cells, _textio
 from propclf._inputs import expand_inputs, read_units
 
 settings.register_profile("quick", max_examples=150)
@@ -42,7 +42,7 @@ def _outcome(path: Path, options: ReadOptions) -> list | str:
 
 
 def _both_ways(path: Path, options: ReadOptions, monkeypatch, block: int) -> tuple:
-    monkeypatch.setattr(_inputs, "BLOCK_BYTES", block)  # pieces cut anywhere, escapes and line ends too
+    monkeypatch.setattr(_textio, "BLOCK_BYTES", block)  # pieces cut anywhere, escapes and line ends too
     read_by_modules = _outcome(path, options)
     monkeypatch.setattr(_cells, "CELL_CHARS", 0)  # every record is a long one
     read_here = _outcome(path, options)
