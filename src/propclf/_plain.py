@@ -19,6 +19,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "EMBEDDING_FEATURE", "R
 PLAIN_FORMAT = 1
 VOCAB_FILE = "propclf.vocab.json"
 WEIGHTS_FILE = "propclf.weights.npz"
+#: Batches with fewer characters are scored by looking each n-gram up, without the array tables.
+SMALL_BATCH_CHARS = 20_000
 # scikit-learn settings the plain scorer reproduces; export refuses a pipeline that needs others.
 _SUPPORTED = {"input": "content", "lowercase": True, "preprocessor": None, "tokenizer": None, "stop_words": None,
               "strip_accents": None, "binary": False, "norm": "l2", "use_idf": True}
@@ -125,17 +128,37 @@ class _FeatureSet:
 
     def __post_init__(self) -> None:
         self.width = len(self.terms)
+        if self.analyzer not in ("char_wb", "word"):
+            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+        if self.analyzer == "word":
+            from ._model import VECTORIZERS
+
+            self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
+        # The array tables pay off on large batches only: they are built on the first one, so that a short
+        # run (one sentence) never waits for them. A vocabulary they could not hold is refused here, at load.
+        self._column = dict(zip(self.terms, range(self.width)))
+        self._tables_built = False
+        if not self._tables_fit():
+            self._build_tables()
+
+    def _tables_fit(self) -> bool:
+        """Whether the keys of the array tables surely fit 64 bits (a cheap bound: when unsure, build them now)."""
+        high = self.ngram_range[1]
+        if self.analyzer == "char_wb":
+            longest = max(map(len, self.terms), default=1)
+            return (len(set("".join(self.terms))) + 1) ** longest < 2 ** 62
+        return (high * self.width + 1) ** high < 2 ** 62  # each term has at most ``high`` tokens
+
+    def _build_tables(self) -> None:
+        if self._tables_built:
+            return
         if self.analyzer == "char_wb":
             self._trie = _CharTrie(self.terms)
-        elif self.analyzer == "word":
-            self._prepare_words()
         else:
-            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+            self._prepare_words()
+        self._tables_built = True
 
     def _prepare_words(self) -> None:
-        from ._model import VECTORIZERS
-
-        self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
         # The terms' tokens end to end (one split of the joined terms is the per-term splits laid end to end).
         flat = " ".join(self.terms).split(" ")
         tokens = sorted(set(flat))
@@ -174,8 +197,12 @@ class _FeatureSet:
         width = len(self.terms)
         # Each hit as one integer, text * width + column: one sort groups the hits of a text by column.
         dtype = np.int32 if len(lowered) * max(width, 1) < 2 ** 31 else np.int64
-        hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
-            self._word_hits(lowered, width, dtype)
+        if sum(map(len, lowered)) < SMALL_BATCH_CHARS:
+            hits = np.fromiter(self._looked_up_hits(lowered, width), dtype=dtype)
+        else:
+            self._build_tables()
+            hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
+                self._word_hits(lowered, width, dtype)
         hits.sort()
         first = np.ones(len(hits), dtype=bool)
         np.not_equal(hits[1:], hits[:-1], out=first[1:])
@@ -213,6 +240,24 @@ class _FeatureSet:
         norms[norms == 0] = 1
         total[rows[first]] = sums[:, 1:] / norms[:, None]
         return total
+
+    def _looked_up_hits(self, lowered: list[str], width: int) -> Iterator[int]:
+        """The hits (text * width + column) of a small batch, one n-gram string at a time, as scikit-learn
+        makes them: no tables needed."""
+        get, (low, high) = self._column.get, self.ngram_range
+        for text_number, text in enumerate(lowered):
+            base = text_number * width
+            if self.analyzer == "char_wb":
+                grams: Iterable[str] = (padded[i:i + n] for padded in (f" {word} " for word in text.split())
+                                        for n in range(low, min(high, len(padded)) + 1)
+                                        for i in range(len(padded) - n + 1))
+            else:
+                tokens = self._pattern.findall(text)
+                grams = (" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1))
+            for gram in grams:
+                column = get(gram)
+                if column is not None:
+                    yield base + column
 
     def _char_stream(self, lowered: list[str]) -> tuple[Any, Any, Any]:
         """The texts as one array of character codes, the room left in each padded word, and where each text starts.
@@ -258,6 +303,7 @@ class _FeatureSet:
         kernel = char_kernel(sum(map(len, lowered)))
         if kernel is None:
             return None
+        self._build_tables()
         codes, room, starts = self._char_stream(lowered)
         trie, (low, high) = self._trie, self.ngram_range
         if trie.kernel_tables is None:  # tuples of one type: unused depths hold empty arrays
@@ -362,8 +408,9 @@ def _checked_specs(specs: Any) -> list[dict[str, Any]]:
             if got[key] != value:
                 raise ValueError(f"feature set {name!r}: {key} {got[key]!r} is not the one propclf writes ({value!r})")
         terms = spec.get("terms")
-        if not isinstance(terms, list) or not all(isinstance(term, str) and term for term in terms) \
-                or len(set(terms)) != len(terms):
+        # Whole-list checks (a type per term, one set): a per-term Python test costs more than the rest of a load.
+        if not isinstance(terms, list) or not set(map(type, terms)) <= {str} \
+                or len(distinct := set(terms)) != len(terms) or "" in distinct:
             raise ValueError(f"feature set {name!r}: terms must be distinct non-empty strings")
     return specs
 
