@@ -43,3 +43,27 @@ def test_one_sentence_builds_no_tables():
     model = load_model(MODELS)
     assert predict("Long live the great leader!", model=model).label == "slogan"
     assert not any(f._tables_built for f in model.scorer.feature_sets)
+
+
+def test_key_table_finds_every_key_and_no_other():
+    rng = np.random.default_rng(5)
+    keys = np.unique(rng.integers(0, 2 ** 62, 50_000))
+    keys = np.concatenate([keys, np.arange(1000)])  # runs of neighbours too
+    columns = rng.permutation(len(keys))
+    table = _plain._KeyTable(keys, columns)
+    assert np.array_equal(table.columns(keys), columns)
+    others = rng.integers(0, 2 ** 62, 50_000)
+    others = others[~np.isin(others, keys)]
+    assert (table.columns(others) == -1).all()
+    assert (_plain._KeyTable(keys[:0], columns[:0]).columns(keys[:5]) == -1).all()
+
+
+def test_the_faster_token_pattern_finds_the_same_tokens():
+    from propclf._model import TOKEN_PATTERN
+
+    fast = _plain._SAME_TOKENS[TOKEN_PATTERN]
+    slow = __import__("re").compile(TOKEN_PATTERN)
+    rng = random.Random(7)
+    alphabet = "ab_9 !?.,'’-\n\t\u00a0éßİ日本\u0301\u200b٣²"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(20_000)] + _texts()
+    assert all(fast.findall(text) == slow.findall(text) for text in texts)

@@ -115,6 +115,53 @@ class _CharTrie:
         return points, np.where(known, self.lookup[np.where(known, points, 0)], 0)
 
 
+class _KeyTable:
+    """Columns of integer keys (non-negative, below 2 ** 62), in an open-addressing hash table: a look-up is
+    a gather or two, where a binary search over the sorted keys takes a cache miss per step."""
+
+    def __init__(self, keys: Any, columns: Any) -> None:
+        bits = max(4, int(2 * len(keys)).bit_length())  # at most half full
+        self._shift = np.uint64(64 - bits)
+        self._mask = (1 << bits) - 1
+        self._keys = np.full(1 << bits, -1, dtype=np.int64)
+        self._columns = np.full(1 << bits, -1, dtype=np.int64)
+        self._probes = 0
+        pending, slot = np.arange(len(keys)), self._slot(keys)
+        while len(pending):  # linear probing: each round places one key per free slot, the others move on
+            self._probes += 1
+            free = self._keys[slot] < 0
+            _, first = np.unique(slot[free], return_index=True)
+            placed = np.flatnonzero(free)[first]
+            self._keys[slot[placed]] = keys[pending[placed]]
+            self._columns[slot[placed]] = columns[pending[placed]]
+            left = np.ones(len(pending), dtype=bool)
+            left[placed] = False
+            pending, slot = pending[left], (slot[left] + 1) & self._mask
+
+    def _slot(self, keys: Any) -> Any:
+        # Fibonacci hashing: the top bits of key x 2^64 / golden ratio (wrapping multiplication).
+        return ((keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> self._shift).astype(np.int64)
+
+    def columns(self, keys: Any) -> Any:
+        """Each key's column, or -1."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        todo, slot = np.arange(len(keys)), self._slot(keys)
+        for _ in range(self._probes):  # no key sits further than ``_probes`` slots from its own
+            stored = self._keys[slot]
+            match = stored == keys[todo]
+            found[todo[match]] = self._columns[slot[match]]
+            go_on = ~match & (stored >= 0)  # an empty slot ends the search: the key is not there
+            if not go_on.any():
+                break
+            todo, slot = todo[go_on], (slot[go_on] + 1) & self._mask
+        return found
+
+
+# Faster patterns that find exactly the same tokens: with findall, ``\b\w\w*\b`` can only start at a word's
+# first character and runs to its last, as ``\w+`` does (tests/test_plain_paths.py compares them).
+_SAME_TOKENS = {r"(?u)\b\w\w*\b|[!?]": re.compile(r"\w+|[!?]")}
+
+
 @dataclass
 class _FeatureSet:
     """One TF-IDF vectorizer of the pipeline: its settings, terms in column order, and idf."""
@@ -175,14 +222,13 @@ class _FeatureSet:
         self._unigram = np.full(self._base, -1, dtype=np.int64)
         single = np.flatnonzero(lengths == 1)
         self._unigram[ids[first[single]]] = single
-        self._keys: dict[int, tuple[Any, Any]] = {}
+        self._keys: dict[int, _KeyTable] = {}
         for n in range(max(low, 2), high + 1):
             columns = np.flatnonzero(lengths == n)
             keys = np.zeros(len(columns), dtype=np.int64)
             for j in range(n):
                 keys = keys * self._base + ids[first[columns] + j]
-            order = np.argsort(keys, kind="stable")
-            self._keys[n] = (keys[order], columns[order])
+            self._keys[n] = _KeyTable(keys, columns)
 
     def counts(self, lowered: list[str]) -> Any:
         """Term counts, one CSR row per (lower-cased) text, columns sorted."""
@@ -315,7 +361,7 @@ class _FeatureSet:
                       self.sublinear_tf)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
-        findall, get = self._pattern.findall, self._token_id.get
+        findall, get = _SAME_TOKENS.get(self._pattern.pattern, self._pattern).findall, self._token_id.get
         tokens = [findall(text) for text in lowered]
         flat = list(chain.from_iterable(tokens))
         ids = np.fromiter(map(get, flat, repeat(0)), dtype=np.int64, count=len(flat))
@@ -333,10 +379,9 @@ class _FeatureSet:
                 hit = columns >= 0
                 hits.append((document[hit] * width + columns[hit]).astype(dtype))
             elif n >= low:
-                keys, cols = self._keys[n]
-                at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
-                hit = known & (keys[at] == key) if len(keys) else np.zeros(len(key), dtype=bool)
-                hits.append((document[:len(key)][hit] * width + cols[at[hit]]).astype(dtype))
+                columns = self._keys[n].columns(key)
+                hit = known & (columns >= 0)
+                hits.append((document[:len(key)][hit] * width + columns[hit]).astype(dtype))
         return _joined(hits, dtype)
 
     def transform(self, lowered: list[str]) -> Any:
