@@ -267,10 +267,9 @@ class _FeatureSet:
         The same as ``scores(transform(...))``: a row's unit-length scaling is applied to its sums,
         not to each of its terms.
         """
-        if self.analyzer == "char_wb":
-            compiled = self._char_score(lowered)
-            if compiled is not None:
-                return compiled
+        compiled = self._char_score(lowered) if self.analyzer == "char_wb" else self._word_score(lowered)
+        if compiled is not None:
+            return compiled
         rows, columns, counts = self._grouped(lowered)
         total = np.zeros((len(lowered), self._table.shape[1] - 1))
         if not len(rows):
@@ -361,28 +360,43 @@ class _FeatureSet:
                       self.sublinear_tf)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
+        columns, document, _ = self._window_columns(lowered)
+        hit = columns >= 0
+        return (np.broadcast_to(document[:, None] * width, columns.shape)[hit] + columns[hit]).astype(dtype)
+
+    def _window_columns(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """Per token of the texts (end to end), the column of each n-gram it starts (one per n, -1: none);
+        each token's text; and where each text's tokens start."""
         findall, get = _SAME_TOKENS.get(self._pattern.pattern, self._pattern).findall, self._token_id.get
         tokens = [findall(text) for text in lowered]
         flat = list(chain.from_iterable(tokens))
         ids = np.fromiter(map(get, flat, repeat(0)), dtype=np.int64, count=len(flat))
-        document = np.repeat(np.arange(len(lowered)), [len(t) for t in tokens])
-        hits = []
+        starts = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)), out=starts[1:])
+        document = np.repeat(np.arange(len(lowered)), np.diff(starts))
+        low, high = self.ngram_range
+        columns = np.full((len(ids), high - low + 1), -1, dtype=np.int64)
         key = np.zeros(len(ids), dtype=np.int64)
         known = np.ones(len(ids), dtype=bool)
-        low, high = self.ngram_range
         for n in range(1, min(high, len(ids)) + 1):
             # key[i] encodes tokens i .. i+n-1; a window is valid inside one text, of known tokens.
             key = key[:len(ids) - n + 1] * self._base + ids[n - 1:]
             known = known[:len(ids) - n + 1] & (ids[n - 1:] > 0) & (document[n - 1:] == document[:len(ids) - n + 1])
-            if n == 1 and low == 1:  # a token's column is one look-up away
-                columns = self._unigram[ids]
-                hit = columns >= 0
-                hits.append((document[hit] * width + columns[hit]).astype(dtype))
-            elif n >= low:
-                columns = self._keys[n].columns(key)
-                hit = known & (columns >= 0)
-                hits.append((document[:len(key)][hit] * width + columns[hit]).astype(dtype))
-        return _joined(hits, dtype)
+            if n >= low:  # a single token's column is one look-up away
+                found = self._unigram[ids] if n == 1 else self._keys[n].columns(key)
+                columns[:len(key), n - low] = np.where(known, found, -1)
+        return columns, document, starts
+
+    def _word_score(self, lowered: list[str]) -> Any:
+        """``score`` of a word set with the compiled kernel, for a large batch; None without it."""
+        from ._kernels import column_kernel
+
+        kernel = column_kernel(sum(map(len, lowered)))
+        if kernel is None:
+            return None
+        self._build_tables()
+        columns, _, starts = self._window_columns(lowered)
+        return kernel(columns, starts, self._table, self.sublinear_tf)
 
     def transform(self, lowered: list[str]) -> Any:
         """TF-IDF rows: (1 + log count if sublinear) * idf, each row scaled to unit length."""
