@@ -122,6 +122,9 @@ def _feature(settings: dict, name: str) -> dict:
     (lambda s: _feature(s, "word").update(name="words"), "words"),
     (lambda s: s["features"].append(dict(s["features"][0])), "word"),
     (lambda s: _feature(s, "word").update(terms=[1, 2, 3]), "terms"),
+    (lambda s: _feature(s, "word").update(terms=["long", "", "live"]), "terms"),
+    (lambda s: _feature(s, "char").update(terms=["ab", "cd", "ab"]), "terms"),
+    (lambda s: _feature(s, "word").update(terms=["long", ["live"]]), "terms"),
     (lambda s: s.update(temperature=float("nan")), "temperature"),
     (lambda s: s.update(temperature=-0.7), "temperature"),
     (lambda s: s.update(temperature=2.5), "temperature"),  # not the manifest's temperature

@@ -45,3 +45,16 @@ def test_small_batches_do_not_import_numba():
             "tag('One sentence. And another one.'); print('numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_word_kernel_scores_are_the_numpy_scores(monkeypatch: pytest.MonkeyPatch):
+    from propclf._kernels import column_kernel
+
+    word = next(f for f in load_model(MODELS).scorer.feature_sets if f.name == "word")
+    texts = [text.lower() for text in _texts()]
+    assert column_kernel(sum(map(len, texts))) is not None
+    compiled = word._word_score(texts)
+    assert compiled is not None and np.abs(compiled).max() > 0.5
+    monkeypatch.setenv("PROPCLF_KERNEL", "numpy")
+    assert word._word_score(texts) is None
+    assert np.abs(compiled - word.score(texts)).max() <= 1e-12

@@ -19,6 +19,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = ["PLAIN_FORMAT", "VOCAB_FILE", "WEIGHTS_FILE", "TOKEN_PATTERN", "VECTO
 PLAIN_FORMAT = 1
 VOCAB_FILE = "propclf.vocab.json"
 WEIGHTS_FILE = "propclf.weights.npz"
+#: Batches with fewer characters are scored by looking each n-gram up, without the array tables.
+SMALL_BATCH_CHARS = 20_000
 # scikit-learn settings the plain scorer reproduces; export refuses a pipeline that needs others.
 _SUPPORTED = {"input": "content", "lowercase": True, "preprocessor": None, "tokenizer": None, "stop_words": None,
               "strip_accents": None, "binary": False, "norm": "l2", "use_idf": True}
@@ -121,6 +124,53 @@ class _CharTrie:
         return points, np.where(known, self.lookup[np.where(known, points, 0)], 0)
 
 
+class _KeyTable:
+    """Columns of integer keys (non-negative, below 2 ** 62), in an open-addressing hash table: a look-up is
+    a gather or two, where a binary search over the sorted keys takes a cache miss per step."""
+
+    def __init__(self, keys: Any, columns: Any) -> None:
+        bits = max(4, int(2 * len(keys)).bit_length())  # at most half full
+        self._shift = np.uint64(64 - bits)
+        self._mask = (1 << bits) - 1
+        self._keys = np.full(1 << bits, -1, dtype=np.int64)
+        self._columns = np.full(1 << bits, -1, dtype=np.int64)
+        self._probes = 0
+        pending, slot = np.arange(len(keys)), self._slot(keys)
+        while len(pending):  # linear probing: each round places one key per free slot, the others move on
+            self._probes += 1
+            free = self._keys[slot] < 0
+            _, first = np.unique(slot[free], return_index=True)
+            placed = np.flatnonzero(free)[first]
+            self._keys[slot[placed]] = keys[pending[placed]]
+            self._columns[slot[placed]] = columns[pending[placed]]
+            left = np.ones(len(pending), dtype=bool)
+            left[placed] = False
+            pending, slot = pending[left], (slot[left] + 1) & self._mask
+
+    def _slot(self, keys: Any) -> Any:
+        # Fibonacci hashing: the top bits of key x 2^64 / golden ratio (wrapping multiplication).
+        return ((keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> self._shift).astype(np.int64)
+
+    def columns(self, keys: Any) -> Any:
+        """Each key's column, or -1."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        todo, slot = np.arange(len(keys)), self._slot(keys)
+        for _ in range(self._probes):  # no key sits further than ``_probes`` slots from its own
+            stored = self._keys[slot]
+            match = stored == keys[todo]
+            found[todo[match]] = self._columns[slot[match]]
+            go_on = ~match & (stored >= 0)  # an empty slot ends the search: the key is not there
+            if not go_on.any():
+                break
+            todo, slot = todo[go_on], (slot[go_on] + 1) & self._mask
+        return found
+
+
+# Faster patterns that find exactly the same tokens: with findall, ``\b\w\w*\b`` can only start at a word's
+# first character and runs to its last, as ``\w+`` does (tests/test_plain_paths.py compares them).
+_SAME_TOKENS = {r"(?u)\b\w\w*\b|[!?]": re.compile(r"\w+|[!?]")}
+
+
 @dataclass
 class _FeatureSet:
     """One TF-IDF vectorizer of the pipeline: its settings, terms in column order, and idf."""
@@ -134,15 +184,35 @@ class _FeatureSet:
 
     def __post_init__(self) -> None:
         self.width = len(self.terms)
+        if self.analyzer not in ("char_wb", "word"):
+            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+        if self.analyzer == "word":
+            self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
+        # The array tables pay off on large batches only: they are built on the first one, so that a short
+        # run (one sentence) never waits for them. A vocabulary they could not hold is refused here, at load.
+        self._column = dict(zip(self.terms, range(self.width)))
+        self._tables_built = False
+        if not self._tables_fit():
+            self._build_tables()
+
+    def _tables_fit(self) -> bool:
+        """Whether the keys of the array tables surely fit 64 bits (a cheap bound: when unsure, build them now)."""
+        high = self.ngram_range[1]
+        if self.analyzer == "char_wb":
+            longest = max(map(len, self.terms), default=1)
+            return (len(set("".join(self.terms))) + 1) ** longest < 2 ** 62
+        return (high * self.width + 1) ** high < 2 ** 62  # each term has at most ``high`` tokens
+
+    def _build_tables(self) -> None:
+        if self._tables_built:
+            return
         if self.analyzer == "char_wb":
             self._trie = _CharTrie(self.terms)
-        elif self.analyzer == "word":
-            self._prepare_words()
         else:
-            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+            self._prepare_words()
+        self._tables_built = True
 
     def _prepare_words(self) -> None:
-        self._pattern = re.compile(VECTORIZERS[self.name]["token_pattern"])  # propclf's own, never the file's
         # The terms' tokens end to end (one split of the joined terms is the per-term splits laid end to end).
         flat = " ".join(self.terms).split(" ")
         tokens = sorted(set(flat))
@@ -159,14 +229,13 @@ class _FeatureSet:
         self._unigram = np.full(self._base, -1, dtype=np.int64)
         single = np.flatnonzero(lengths == 1)
         self._unigram[ids[first[single]]] = single
-        self._keys: dict[int, tuple[Any, Any]] = {}
+        self._keys: dict[int, _KeyTable] = {}
         for n in range(max(low, 2), high + 1):
             columns = np.flatnonzero(lengths == n)
             keys = np.zeros(len(columns), dtype=np.int64)
             for j in range(n):
                 keys = keys * self._base + ids[first[columns] + j]
-            order = np.argsort(keys, kind="stable")
-            self._keys[n] = (keys[order], columns[order])
+            self._keys[n] = _KeyTable(keys, columns)
 
     def counts(self, lowered: list[str]) -> Any:
         """Term counts, one CSR row per (lower-cased) text, columns sorted."""
@@ -181,8 +250,12 @@ class _FeatureSet:
         width = len(self.terms)
         # Each hit as one integer, text * width + column: one sort groups the hits of a text by column.
         dtype = np.int32 if len(lowered) * max(width, 1) < 2 ** 31 else np.int64
-        hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
-            self._word_hits(lowered, width, dtype)
+        if sum(map(len, lowered)) < SMALL_BATCH_CHARS:
+            hits = np.fromiter(self._looked_up_hits(lowered, width), dtype=dtype)
+        else:
+            self._build_tables()
+            hits = self._char_hits(lowered, width, dtype) if self.analyzer == "char_wb" else \
+                self._word_hits(lowered, width, dtype)
         hits.sort()
         first = np.ones(len(hits), dtype=bool)
         np.not_equal(hits[1:], hits[:-1], out=first[1:])
@@ -201,10 +274,9 @@ class _FeatureSet:
         The same as ``scores(transform(...))``: a row's unit-length scaling is applied to its sums,
         not to each of its terms.
         """
-        if self.analyzer == "char_wb":
-            compiled = self._char_score(lowered)
-            if compiled is not None:
-                return compiled
+        compiled = self._char_score(lowered) if self.analyzer == "char_wb" else self._word_score(lowered)
+        if compiled is not None:
+            return compiled
         rows, columns, counts = self._grouped(lowered)
         total = np.zeros((len(lowered), self._table.shape[1] - 1))
         if not len(rows):
@@ -220,6 +292,24 @@ class _FeatureSet:
         norms[norms == 0] = 1
         total[rows[first]] = sums[:, 1:] / norms[:, None]
         return total
+
+    def _looked_up_hits(self, lowered: list[str], width: int) -> Iterator[int]:
+        """The hits (text * width + column) of a small batch, one n-gram string at a time, as scikit-learn
+        makes them: no tables needed."""
+        get, (low, high) = self._column.get, self.ngram_range
+        for text_number, text in enumerate(lowered):
+            base = text_number * width
+            if self.analyzer == "char_wb":
+                grams: Iterable[str] = (padded[i:i + n] for padded in (f" {word} " for word in text.split())
+                                        for n in range(low, min(high, len(padded)) + 1)
+                                        for i in range(len(padded) - n + 1))
+            else:
+                tokens = self._pattern.findall(text)
+                grams = (" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1))
+            for gram in grams:
+                column = get(gram)
+                if column is not None:
+                    yield base + column
 
     def _char_stream(self, lowered: list[str]) -> tuple[Any, Any, Any]:
         """The texts as one array of character codes, the room left in each padded word, and where each text starts.
@@ -265,6 +355,7 @@ class _FeatureSet:
         kernel = char_kernel(sum(map(len, lowered)))
         if kernel is None:
             return None
+        self._build_tables()
         codes, room, starts = self._char_stream(lowered)
         trie, (low, high) = self._trie, self.ngram_range
         if trie.kernel_tables is None:  # tuples of one type: unused depths hold empty arrays
@@ -276,29 +367,43 @@ class _FeatureSet:
                       self.sublinear_tf)
 
     def _word_hits(self, lowered: list[str], width: int, dtype: Any) -> Any:
-        findall, get = self._pattern.findall, self._token_id.get
+        columns, document, _ = self._window_columns(lowered)
+        hit = columns >= 0
+        return (np.broadcast_to(document[:, None] * width, columns.shape)[hit] + columns[hit]).astype(dtype)
+
+    def _window_columns(self, lowered: list[str]) -> tuple[Any, Any, Any]:
+        """Per token of the texts (end to end), the column of each n-gram it starts (one per n, -1: none);
+        each token's text; and where each text's tokens start."""
+        findall, get = _SAME_TOKENS.get(self._pattern.pattern, self._pattern).findall, self._token_id.get
         tokens = [findall(text) for text in lowered]
         flat = list(chain.from_iterable(tokens))
         ids = np.fromiter(map(get, flat, repeat(0)), dtype=np.int64, count=len(flat))
-        document = np.repeat(np.arange(len(lowered)), [len(t) for t in tokens])
-        hits = []
+        starts = np.zeros(len(lowered) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)), out=starts[1:])
+        document = np.repeat(np.arange(len(lowered)), np.diff(starts))
+        low, high = self.ngram_range
+        columns = np.full((len(ids), high - low + 1), -1, dtype=np.int64)
         key = np.zeros(len(ids), dtype=np.int64)
         known = np.ones(len(ids), dtype=bool)
-        low, high = self.ngram_range
         for n in range(1, min(high, len(ids)) + 1):
             # key[i] encodes tokens i .. i+n-1; a window is valid inside one text, of known tokens.
             key = key[:len(ids) - n + 1] * self._base + ids[n - 1:]
             known = known[:len(ids) - n + 1] & (ids[n - 1:] > 0) & (document[n - 1:] == document[:len(ids) - n + 1])
-            if n == 1 and low == 1:  # a token's column is one look-up away
-                columns = self._unigram[ids]
-                hit = columns >= 0
-                hits.append((document[hit] * width + columns[hit]).astype(dtype))
-            elif n >= low:
-                keys, cols = self._keys[n]
-                at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
-                hit = known & (keys[at] == key) if len(keys) else np.zeros(len(key), dtype=bool)
-                hits.append((document[:len(key)][hit] * width + cols[at[hit]]).astype(dtype))
-        return _joined(hits, dtype)
+            if n >= low:  # a single token's column is one look-up away
+                found = self._unigram[ids] if n == 1 else self._keys[n].columns(key)
+                columns[:len(key), n - low] = np.where(known, found, -1)
+        return columns, document, starts
+
+    def _word_score(self, lowered: list[str]) -> Any:
+        """``score`` of a word set with the compiled kernel, for a large batch; None without it."""
+        from ._kernels import column_kernel
+
+        kernel = column_kernel(sum(map(len, lowered)))
+        if kernel is None:
+            return None
+        self._build_tables()
+        columns, _, starts = self._window_columns(lowered)
+        return kernel(columns, starts, self._table, self.sublinear_tf)
 
     def transform(self, lowered: list[str]) -> Any:
         """TF-IDF rows: (1 + log count if sublinear) * idf, each row scaled to unit length."""
@@ -367,8 +472,9 @@ def _checked_specs(specs: Any) -> list[dict[str, Any]]:
             if got[key] != value:
                 raise ValueError(f"feature set {name!r}: {key} {got[key]!r} is not the one propclf writes ({value!r})")
         terms = spec.get("terms")
-        if not isinstance(terms, list) or not all(isinstance(term, str) and term for term in terms) \
-                or len(set(terms)) != len(terms):
+        # Whole-list checks (a type per term, one set): a per-term Python test costs more than the rest of a load.
+        if not isinstance(terms, list) or not set(map(type, terms)) <= {str} \
+                or len(distinct := set(terms)) != len(terms) or "" in distinct:
             raise ValueError(f"feature set {name!r}: terms must be distinct non-empty strings")
     return specs
 
