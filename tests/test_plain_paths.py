@@ -59,7 +59,7 @@ def test_key_table_finds_every_key_and_no_other():
 
 
 def test_the_faster_token_pattern_finds_the_same_tokens():
-    from propclf._model import TOKEN_PATTERN
+    from propclf._plain import TOKEN_PATTERN
 
     fast = _plain._SAME_TOKENS[TOKEN_PATTERN]
     slow = __import__("re").compile(TOKEN_PATTERN)
