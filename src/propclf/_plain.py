@@ -348,14 +348,19 @@ class _FeatureSet:
                 hits.append((base[:len(node)][hit] + column[hit]).astype(dtype))
         return _joined(hits, dtype)
 
+    def _compiled(self, kernel_for: Any, lowered: list[str]) -> Any:
+        """The compiled kernel ``kernel_for`` gives for this batch's size (with the tables built), or None."""
+        kernel = kernel_for(sum(map(len, lowered)))
+        if kernel is not None:
+            self._build_tables()
+        return kernel
+
     def _char_score(self, lowered: list[str]) -> Any:
         """``score`` of a character set with the compiled kernel, for a large batch; None without it."""
         from ._kernels import char_kernel
 
-        kernel = char_kernel(sum(map(len, lowered)))
-        if kernel is None:
+        if (kernel := self._compiled(char_kernel, lowered)) is None:
             return None
-        self._build_tables()
         codes, room, starts = self._char_stream(lowered)
         trie, (low, high) = self._trie, self.ngram_range
         if trie.kernel_tables is None:  # tuples of one type: unused depths hold empty arrays
@@ -398,10 +403,8 @@ class _FeatureSet:
         """``score`` of a word set with the compiled kernel, for a large batch; None without it."""
         from ._kernels import column_kernel
 
-        kernel = column_kernel(sum(map(len, lowered)))
-        if kernel is None:
+        if (kernel := self._compiled(column_kernel, lowered)) is None:
             return None
-        self._build_tables()
         columns, _, starts = self._window_columns(lowered)
         return kernel(columns, starts, self._table, self.sublinear_tf)
 
