@@ -216,3 +216,23 @@ def test_a_label_in_one_group_is_one_line_not_a_traceback(tmp_path, capsys):
     assert err.splitlines()[-1] == (f"Error: {corpus}: label 'neutral' has {neutral} row(s) in 1 group(s); every "
                                     "label needs rows in at least two groups to cross-validate")
     assert "Traceback" not in err
+
+
+def test_the_manifest_and_report_name_the_folds_used_when_the_corpus_cuts_them(tmp_path):
+    """A label in three groups allows three folds, whatever was asked: the manifest says three, not five."""
+    corpus = small_corpus(tmp_path, 20)
+    with corpus.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    neutral = [row for row in rows if row["label"] == "neutral"]
+    for number, row in enumerate(neutral):
+        row["group"] = f"topic-{number % 3}"
+    with corpus.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    challenge = write_challenge(tmp_path / "challenge.csv", CHALLENGE_ROWS)
+    result = train(str(corpus), str(tmp_path / "m"), folds=5, n_jobs=1, challenge=str(challenge), crosswriter=None,
+                   report=str(tmp_path / "report"))
+    assert result.manifest["search"]["folds"] == 3
+    assert result.manifest["evaluation"]["cross_validation"]["folds"] == 3
+    assert "grouped stratified 3-fold cross-validation" in (tmp_path / "report" / "REPORT.md").read_text()

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import MODELS
 from propclf import LABELS, load_model
-from propclf._kernels import KERNEL_MIN_CHARS, char_kernel
+from propclf._kernels import KERNEL_MIN_CHARS, ngram_kernel
 from propclf._training.evaluation import scale
 
 pytest.importorskip("numba")
@@ -29,9 +29,9 @@ def test_kernel_scores_are_the_numpy_scores(monkeypatch: pytest.MonkeyPatch):
     model = load_model(MODELS)
     texts = _texts()
     compiled = model.probabilities(texts)
-    assert char_kernel(sum(map(len, texts))) is not None  # the batch above was scored by the kernel
+    assert ngram_kernel(sum(map(len, texts))) is not None  # the batch above was scored by the kernel
     monkeypatch.setenv("PROPCLF_KERNEL", "numpy")
-    assert char_kernel(sum(map(len, texts))) is None
+    assert ngram_kernel(sum(map(len, texts))) is None
     plain = model.probabilities(texts)
     assert np.abs(compiled - plain).max() <= 1e-12
     pickled = load_model(MODELS, trust=True)
@@ -48,11 +48,9 @@ def test_small_batches_do_not_import_numba():
 
 
 def test_word_kernel_scores_are_the_numpy_scores(monkeypatch: pytest.MonkeyPatch):
-    from propclf._kernels import column_kernel
-
     word = next(f for f in load_model(MODELS).scorer.feature_sets if f.name == "word")
     texts = [text.lower() for text in _texts()]
-    assert column_kernel(sum(map(len, texts))) is not None
+    assert ngram_kernel(sum(map(len, texts))) is not None
     compiled = word._word_score(texts)
     assert compiled is not None and np.abs(compiled).max() > 0.5
     monkeypatch.setenv("PROPCLF_KERNEL", "numpy")

@@ -1,4 +1,4 @@
-"""The optional compiled kernel of character n-gram scoring (``pip install 'propclf[fast]'``: Numba).
+"""The optional compiled kernel of n-gram scoring (``pip install 'propclf[fast]'``: Numba).
 
 Scoring a batch with NumPy alone walks the n-gram trie for every window and every length, then
 sorts the hits to count them. The kernel walks each window only as long as its prefix starts some
@@ -16,27 +16,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["KERNEL_MIN_CHARS", "char_kernel", "column_kernel"]
+__all__ = ["KERNEL_MIN_CHARS", "ngram_kernel"]
 
 #: Batches with fewer characters are scored with NumPy alone.
 KERNEL_MIN_CHARS = 100_000
 
-_kernel: list[Any] = []  # [] not tried yet; [None] not available; [(char function, column function)] ready
+_kernel: list[Any] = []  # [] not tried yet; [None] not available; [the compiled function] ready
 
 
-def char_kernel(size: int) -> Any:
-    """The compiled kernel for a batch of ``size`` characters, or None: score it with NumPy."""
-    kernels = _kernels(size)
-    return kernels and kernels[0]
+def ngram_kernel(size: int) -> Any:
+    """The compiled scoring for a batch of ``size`` characters, or None: score it with NumPy.
 
-
-def column_kernel(size: int) -> Any:
-    """The compiled scoring of looked-up columns (word n-grams) for a batch of ``size`` characters, or None."""
-    kernels = _kernels(size)
-    return kernels and kernels[1]
-
-
-def _kernels(size: int) -> Any:
+    One function serves both kinds of feature set. Character n-grams give it their codes and trie;
+    word n-grams give it their looked-up columns as codes of a one-level trie (code = column + 1).
+    """
     if size < KERNEL_MIN_CHARS or os.environ.get("PROPCLF_KERNEL", "").lower() == "numpy":
         return None
     if not _kernel:
@@ -51,45 +44,11 @@ def _compile() -> Any:
         return None
     import numpy as np
 
-    # The counting and scoring steps are written out in both kernels on purpose: sharing them as compiled
-    # helper functions measured 1.45x slower on the whole predict path.
     @numba.njit(cache=True, nogil=True)
-    def column_scores(columns: Any, starts: Any, table: Any, sublinear: bool) -> Any:  # pragma: no cover - compiled
-        """Scores of texts whose term hits are ``columns[starts[t]:starts[t + 1]]`` (any width; -1: no term)."""
-        texts, labels = len(starts) - 1, table.shape[1] - 1
-        out = np.zeros((texts, labels))
-        count = np.zeros(table.shape[0], dtype=np.int32)
-        touched = np.empty(table.shape[0], dtype=np.int64)
-        sums = np.zeros(labels)
-        for text in range(texts):
-            found = 0
-            for row in range(starts[text], starts[text + 1]):
-                for k in range(columns.shape[1]):
-                    column = columns[row, k]
-                    if column >= 0:
-                        if count[column] == 0:
-                            touched[found] = column
-                            found += 1
-                        count[column] += 1
-            norm = 0.0
-            sums[:] = 0.0
-            for i in range(found):
-                column = touched[i]
-                tf = np.log(count[column]) + 1.0 if sublinear else float(count[column])
-                count[column] = 0
-                value = tf * table[column, 0]
-                norm += value * value
-                for label in range(labels):
-                    sums[label] += tf * table[column, label + 1]
-            if norm > 0:
-                norm = np.sqrt(norm)
-                for label in range(labels):
-                    out[text, label] = sums[label] / norm
-        return out
-
-    @numba.njit(cache=True, nogil=True)
-    def char_scores(codes: Any, room: Any, starts: Any, steps: Any, columns: Any, width: int, low: int, high: int,
-                    table: Any, sublinear: bool) -> Any:  # pragma: no cover - compiled
+    def ngram_scores(codes: Any, room: Any, starts: Any, steps: Any, columns: Any, width: int, low: int, high: int,
+                     table: Any, sublinear: bool) -> Any:  # pragma: no cover - compiled
+        """Scores of texts ``codes[starts[t]:starts[t + 1]]``: each position starts the n-grams of
+        n = ``low`` .. ``high`` (at most ``room``) that the trie (``steps``, ``columns``) knows."""
         texts, labels = len(starts) - 1, table.shape[1] - 1
         out = np.zeros((texts, labels))
         count = np.zeros(table.shape[0], dtype=np.int32)
@@ -132,4 +91,4 @@ def _compile() -> Any:
                     out[text, label] = sums[label] / norm
         return out
 
-    return char_scores, column_scores
+    return ngram_scores

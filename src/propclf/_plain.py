@@ -168,6 +168,10 @@ class _KeyTable:
 
 # Faster patterns that find exactly the same tokens: with findall, ``\b\w\w*\b`` can only start at a word's
 # first character and runs to its last, as ``\w+`` does (tests/test_plain_paths.py compares them).
+# The compiled kernel's one-level trie for word n-grams: no steps, and no column at depth 0.
+_ONE_LEVEL_STEPS = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+_NO_COLUMNS = np.zeros(0, dtype=np.int64)
+
 _SAME_TOKENS = {r"(?u)\b\w\w*\b|[!?]": re.compile(r"\w+|[!?]")}
 
 
@@ -348,18 +352,18 @@ class _FeatureSet:
                 hits.append((base[:len(node)][hit] + column[hit]).astype(dtype))
         return _joined(hits, dtype)
 
-    def _compiled(self, kernel_for: Any, lowered: list[str]) -> Any:
-        """The compiled kernel ``kernel_for`` gives for this batch's size (with the tables built), or None."""
-        kernel = kernel_for(sum(map(len, lowered)))
+    def _compiled(self, lowered: list[str]) -> Any:
+        """The compiled kernel for this batch's size (with the tables built), or None."""
+        from ._kernels import ngram_kernel
+
+        kernel = ngram_kernel(sum(map(len, lowered)))
         if kernel is not None:
             self._build_tables()
         return kernel
 
     def _char_score(self, lowered: list[str]) -> Any:
         """``score`` of a character set with the compiled kernel, for a large batch; None without it."""
-        from ._kernels import char_kernel
-
-        if (kernel := self._compiled(char_kernel, lowered)) is None:
+        if (kernel := self._compiled(lowered)) is None:
             return None
         codes, room, starts = self._char_stream(lowered)
         trie, (low, high) = self._trie, self.ngram_range
@@ -401,12 +405,15 @@ class _FeatureSet:
 
     def _word_score(self, lowered: list[str]) -> Any:
         """``score`` of a word set with the compiled kernel, for a large batch; None without it."""
-        from ._kernels import column_kernel
-
-        if (kernel := self._compiled(column_kernel, lowered)) is None:
+        if (kernel := self._compiled(lowered)) is None:
             return None
         columns, _, starts = self._window_columns(lowered)
-        return kernel(columns, starts, self._table, self.sublinear_tf)
+        # Each token's columns laid end to end, as the codes of a one-level trie: code = column + 1, 0: none.
+        codes = columns.ravel() + 1
+        width = columns.shape[1]
+        return kernel(codes, np.ones(len(codes), dtype=np.int64), starts * width, _ONE_LEVEL_STEPS,
+                      (_NO_COLUMNS, np.arange(-1, len(self._table), dtype=np.int64)), 1, 1, 1, self._table,
+                      self.sublinear_tf)
 
     def transform(self, lowered: list[str]) -> Any:
         """TF-IDF rows: (1 + log count if sublinear) * idf, each row scaled to unit length."""

@@ -206,7 +206,7 @@ def _figures(out: Path, true: list[str], probabilities: Any, where: str, curve: 
 
 
 def write_report(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str, Any], out: str | Path,
-                 *, seed: int = 0, folds: int = 5) -> dict[str, Any]:
+                 *, seed: int = 0) -> dict[str, Any]:
     """Measure baselines and the learning curve; write REPORT.md and figures to ``out``.
 
     ``measured`` is what ``_train.measure`` returned for this corpus and these held-out sets.
@@ -223,6 +223,8 @@ def write_report(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str,
         probabilities = measured["held_out"][challenge.name]
         calibrated = cross_fitted_temperature(probabilities, true, challenge.docs, seed)
     else:
+        # The folds used: a small corpus can cut the folds asked for (see ``splitter``).
+        folds = measured["evaluation"]["cross_validation"]["folds"]
         where, true = f"grouped {folds}-fold CV", corpus.labels
         probabilities = measured["out_of_fold"]
         calibrated = scale(probabilities, measured["calibration"]["temperature"])
@@ -243,7 +245,7 @@ def write_report(corpus: Corpus, held_out: list[HeldOutSet], measured: dict[str,
         "corpus": _mistakes(corpus.ids, corpus.labels, corpus.texts, measured["out_of_fold"]),
     }
     summary["mistakes"] = {name: len(rows) for name, rows in mistakes.items()}
-    atomic_write_text(out / "REPORT.md", _markdown(corpus, measured, summary, mistakes, folds))
+    atomic_write_text(out / "REPORT.md", _markdown(corpus, measured, summary, mistakes))
     return summary
 
 
@@ -266,8 +268,7 @@ def _mistake_table(rows: list) -> list[str]:
     return lines
 
 
-def _markdown(corpus: Corpus, measured: dict[str, Any], summary: dict[str, Any], mistakes: dict[str, list],
-              folds: int) -> str:
+def _markdown(corpus: Corpus, measured: dict[str, Any], summary: dict[str, Any], mistakes: dict[str, list]) -> str:
     evaluation, calibration = measured["evaluation"], measured["calibration"]
     selection = evaluation["selection"]
     best = max(summary["baselines"], key=lambda r: r["macro_f1"])

@@ -405,7 +405,7 @@ def evaluate_corpus(data: str | Path, *, seed: int = 0, folds: int = 5, n_jobs: 
             from .report import write_report
 
             report_progress(progress, "Writing the report (baselines and learning curve on real text)...")
-            summary = write_report(corpus, held_out, measured, report, seed=seed, folds=folds)
+            summary = write_report(corpus, held_out, measured, report, seed=seed)
             measured["evaluation"]["report"] = _report_summary(summary, report)
     return corpus, measured
 
@@ -456,7 +456,8 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5,
             "regression (needs propclf[encoder])." if encoded else "TF-IDF features into logistic regression."),
         "labels": list(LABELS),
         "hyperparameters": {**hyperparameters, **_pipeline_settings(pipeline)},
-        "search": {"scoring": measured["evaluation"]["selection"]["by"], "folds": folds,
+        "search": {"scoring": measured["evaluation"]["selection"]["by"],
+                   "folds": measured["evaluation"]["cross_validation"]["folds"],
                    "candidates": measured["evaluation"]["selection"]["candidates"]},
         "seed": seed,
         "training_data": {
