@@ -168,11 +168,11 @@ class _KeyTable:
 
 # Faster patterns that find exactly the same tokens: with findall, ``\b\w\w*\b`` can only start at a word's
 # first character and runs to its last, as ``\w+`` does (tests/test_plain_paths.py compares them).
+_SAME_TOKENS = {r"(?u)\b\w\w*\b|[!?]": re.compile(r"\w+|[!?]")}
+
 # The compiled kernel's one-level trie for word n-grams: no steps, and no column at depth 0.
 _ONE_LEVEL_STEPS = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
 _NO_COLUMNS = np.zeros(0, dtype=np.int64)
-
-_SAME_TOKENS = {r"(?u)\b\w\w*\b|[!?]": re.compile(r"\w+|[!?]")}
 
 
 @dataclass
