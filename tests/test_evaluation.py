@@ -236,3 +236,9 @@ def test_the_manifest_and_report_name_the_folds_used_when_the_corpus_cuts_them(t
     assert result.manifest["search"]["folds"] == 3
     assert result.manifest["evaluation"]["cross_validation"]["folds"] == 3
     assert "grouped stratified 3-fold cross-validation" in (tmp_path / "report" / "REPORT.md").read_text()
+    # Without real text, the report's calibration and figures are on the folds: the three used.
+    alone = tmp_path / "alone" / "labeled"  # no challenge set beside it
+    alone.mkdir(parents=True)
+    corpus.replace(alone / "small.csv")
+    evaluate(str(alone), folds=5, n_jobs=1, crosswriter=None, report=str(tmp_path / "cv-report"))
+    assert "on the grouped 3-fold CV" in (tmp_path / "cv-report" / "REPORT.md").read_text()
